@@ -1,0 +1,21 @@
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+
+from hanoi247.accounts.auth import TokenAuth
+from hanoi247.cooperation.api import router as requests_router
+
+api = NinjaAPI(
+    title="Hanoi 24/7 node API",
+    version="1",
+    description="Requests for cooperation under the UN Convention against Cybercrime.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url=None,  # the interactive docs page loads from a CDN; the JSON document is enough
+)
+api.add_router("/", requests_router)
+
+
+@api.exception_handler(ValueError)
+def _bad_value(request: HttpRequest, exc: ValueError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=400)

@@ -1,0 +1,217 @@
+"""A local network of nodes on this machine: the secretariat plus one node per State.
+
+Used by ``hanoi247 demo`` and by the multi-node tests and benchmarks, so that what a person
+tries is what the tests check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from hanoi247.states import SECRETARIAT
+
+
+@dataclass
+class Node:
+    state: str
+    port: int
+    data_dir: Path
+    database_url: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    login: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
+        env["HANOI247_DATA_DIR"] = str(self.data_dir)
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        return env
+
+    def run(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "hanoi247.cli", *args], env=self.env(), capture_output=True, text=True,
+        )
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{self.state}: hanoi247 {' '.join(args)} failed:\n{done.stderr}{done.stdout}")
+        return done.stdout
+
+
+class Network:
+    def __init__(self, states: list[str], *, base_port: int, data_dir: Path,
+                 database_urls: dict[str, str] | None = None, serve_args: tuple[str, ...] = ()) -> None:
+        urls = database_urls or {}
+        self.data_dir = data_dir.resolve()
+        self.secretariat = Node(SECRETARIAT, base_port, self.data_dir / SECRETARIAT.lower(), urls.get(SECRETARIAT, ""))
+        self.nodes = [
+            Node(s, base_port + i + 1, self.data_dir / s.lower(), urls.get(s, "")) for i, s in enumerate(states)
+        ]
+        self.serve_args = serve_args
+
+    @property
+    def all(self) -> list[Node]:
+        return [self.secretariat, *self.nodes]
+
+    def node(self, state: str) -> Node:
+        return next(n for n in self.nodes if n.state == state)
+
+    def prepare(self) -> None:
+        """Keys, databases, directory and demo users. Idempotent."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        sec = self.secretariat
+        sec.run("setup", "--state", SECRETARIAT, "--base-url", sec.url, "--secretariat")
+        root = self.data_dir / "secretariat-key.json"
+        root.write_text(sec.run("directory", "root-key"))
+
+        def setup_node(node: Node) -> None:
+            node.run("setup", "--state", node.state, "--base-url", node.url,
+                     "--directory-url", sec.url, "--secretariat-key-file", str(root))
+            (node.data_dir / "entry.json").write_text(node.run(
+                "directory", "export-entry", "--contact",
+                json.dumps({"24/7": {"name": f"24/7 point of contact {node.state}",
+                                     "email": f"247@{node.state.lower()}.demo.invalid"}})))
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(setup_node, self.nodes))
+        entries = [str(n.data_dir / "entry.json") for n in self.nodes]
+        sec.run("directory", "register", *entries)
+        sec.run("directory", "publish")
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            logins = list(pool.map(lambda n: json.loads(n.run("seed-demo")), self.all))
+        for node, login in zip(self.all, logins, strict=True):
+            node.login = login
+
+    def start(self, timeout: float = 60.0) -> None:
+        self._spawn(self.secretariat)
+        self._wait(self.secretariat, timeout)
+        for node in self.nodes:
+            node.run("directory", "sync")
+            self._spawn(node)
+        for node in self.nodes:
+            self._wait(node, timeout)
+
+    def _spawn(self, node: Node) -> None:
+        log = open(node.data_dir / "serve.log", "ab")  # noqa: SIM115 — owned by the process
+        node.process = subprocess.Popen(
+            [sys.executable, "-m", "hanoi247.cli", "serve", "--port", str(node.port), *self.serve_args],
+            env=node.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def _wait(self, node: Node, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if node.process and node.process.poll() is not None:
+                raise RuntimeError(f"{node.state} exited; see {node.data_dir / 'serve.log'}")
+            try:
+                if httpx.get(node.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{node.state} did not answer on {node.url} within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        for node in self.all:
+            if node.process and node.process.poll() is None:
+                os.killpg(node.process.pid, signal.SIGTERM)
+        for node in self.all:
+            if node.process:
+                try:
+                    node.process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(node.process.pid, signal.SIGKILL)
+                    node.process.wait()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "secretariat": {"state": SECRETARIAT, "base_url": self.secretariat.url},
+            "nodes": [
+                {"state": n.state, "base_url": n.url, "api_token": n.login.get("api_token", ""),
+                 "users": n.login.get("users", [])}
+                for n in self.nodes
+            ],
+        }
+
+    def write_description(self) -> Path:
+        path = self.data_dir / "network.json"
+        path.write_text(json.dumps(self.describe(), indent=2) + "\n")
+        path.chmod(0o600)
+        return path
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="hanoi247 demo", description="Run a local demo network.")
+    parser.add_argument("--nodes", default="VNM,FRA,BRA", help="comma-separated ISO 3166 alpha-3 codes")
+    parser.add_argument("--base-port", type=int, default=8400)
+    parser.add_argument("--data-dir", type=Path, default=Path(".demo"))
+    args = parser.parse_args(argv)
+    states = [s.strip().upper() for s in args.nodes.split(",") if s.strip()]
+    from hanoi247.states import is_state_code
+
+    bad = [s for s in states if not is_state_code(s) or s == SECRETARIAT]
+    if bad or len(set(states)) != len(states) or len(states) < 2:
+        parser.error(f"--nodes needs two or more distinct ISO 3166 alpha-3 codes (bad: {', '.join(bad) or 'duplicates'})")
+    net = Network(states, base_port=args.base_port, data_dir=args.data_dir)
+    print(f"Preparing {len(states)} nodes and the secretariat in {net.data_dir} …", flush=True)
+    net.prepare()
+    stopping = False
+
+    def _stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        net.start()
+        path = net.write_description()
+        _print_welcome(net, path)
+        while not stopping:
+            for node in net.all:
+                if node.process and node.process.poll() is not None:
+                    print(f"{node.state} stopped unexpectedly; see {node.data_dir / 'serve.log'}", flush=True)
+                    stopping = True
+            time.sleep(0.3)
+    finally:
+        print("\nStopping the demo network …", flush=True)
+        net.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+def _print_welcome(net: Network, path: Path) -> None:
+    from hanoi247.states import state_name
+
+    lines = ["", "Hanoi 24/7 demo network is running.", ""]
+    lines.append(f"  Secretariat (directory)  {net.secretariat.url}/network/")
+    for node in net.nodes:
+        lines.append(f"  {state_name(node.state):<24} {node.url}/")
+    lines += ["", "Log in (password, then the 6-digit code of the user's authenticator):"]
+    for node in net.all:
+        for user in node.login.get("users", []):
+            lines.append(f"  {node.url:<24} {user['username']:<22} {user['role']:<18} TOTP secret {user['totp_secret']}")
+    password = net.nodes[0].login["users"][0]["password"]
+    lines += [
+        "",
+        f"  Password for every demo user: {password}",
+        f"  Current code without a phone: hanoi247 --data-dir {net.nodes[0].data_dir} totp {net.nodes[0].login['users'][0]['username']}",
+        f"  API tokens of the demo 24/7 officers: {path}",
+        "",
+        "Press Ctrl-C to stop.",
+    ]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,49 @@
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from hanoi247.directory import services
+from hanoi247.federation import keys
+
+
+class Command(BaseCommand):
+    help = "The signed directory: export this node's entry, register nodes, publish, sync, show."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        export = sub.add_parser("export-entry", help="this node's public entry, for the secretariat")
+        export.add_argument("--contact", default="", help="JSON object of 24/7 contacts")
+        register = sub.add_parser("register", help="(secretariat) register node entries")
+        register.add_argument("files", nargs="+", type=Path)
+        sub.add_parser("publish", help="(secretariat) sign a new directory version")
+        sub.add_parser("sync", help="fetch and verify the directory from the secretariat")
+        sub.add_parser("show", help="print the directory this node holds")
+        sub.add_parser("root-key", help="(secretariat) the public key nodes pin")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        try:
+            if action == "export-entry":
+                contacts = json.loads(options["contact"]) if options["contact"] else {}
+                self.stdout.write(json.dumps(services.own_entry(contacts=contacts), indent=2))
+            elif action == "register":
+                for path in options["files"]:
+                    entry = services.register(json.loads(path.read_text()))
+                    self.stdout.write(f"registered {entry.state}")
+            elif action == "publish":
+                snap = services.publish()
+                self.stdout.write(f"published directory version {snap.version}, valid until {snap.expires_at:%Y-%m-%d %H:%M} UTC")
+            elif action == "sync":
+                snap = services.sync()
+                self.stdout.write(f"holding directory version {snap.version} ({len(snap.document['nodes'])} nodes)")
+            elif action == "show":
+                found = services.current(max_age=0)
+                if found is None:
+                    raise CommandError("no directory held")
+                self.stdout.write(json.dumps({"version": found.version, "nodes": sorted(found.nodes)}, indent=2))
+            elif action == "root-key":
+                self.stdout.write(json.dumps(keys.public_jwk(keys.signing_key())))
+        except (services.DirectoryError, json.JSONDecodeError, OSError) as exc:
+            raise CommandError(str(exc)) from None

@@ -1,0 +1,58 @@
+import logging
+import signal
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+from hanoi247.directory import services as directory
+from hanoi247.federation.services import deliver_due
+
+log = logging.getLogger("hanoi247.worker")
+
+
+class Command(BaseCommand):
+    help = "Deliver the outbox with retries and keep the directory fresh."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--interval", type=float, default=0.5, help="seconds between outbox polls")
+        parser.add_argument("--once", action="store_true", help="one pass, then exit")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = False
+
+        def _stop(*_: Any) -> None:
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        next_sync = 0.0
+        while not stop:
+            close_old_connections()
+            if time.monotonic() >= next_sync:
+                next_sync = time.monotonic() + settings.DIRECTORY_REFRESH_SECONDS
+                refresh_directory()
+            try:
+                deliver_due()
+            except Exception:
+                log.exception("delivery pass failed")
+            if options["once"]:
+                break
+            time.sleep(options["interval"])
+
+
+def refresh_directory() -> None:
+    """Nodes fetch the secretariat's directory; the secretariat re-signs before expiry."""
+    try:
+        if settings.NODE.is_secretariat:
+            held = directory.current(max_age=0)
+            validity = settings.DIRECTORY_VALIDITY_SECONDS
+            if held is None or (held.expires_at - directory.now()).total_seconds() < validity / 2:
+                directory.publish()
+        elif settings.NODE.directory_url:
+            directory.sync()
+    except directory.DirectoryError as exc:
+        log.warning("directory refresh failed: %s", exc)

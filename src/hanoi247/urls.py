@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+
+from hanoi247.api import api
+from hanoi247.directory import views as directory_views
+from hanoi247.federation import views as federation_views
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    from django.conf import settings
+
+    return JsonResponse({"status": "ok", "state": settings.NODE.state, "kind": settings.NODE.kind})
+
+
+urlpatterns = [
+    path("", include("hanoi247.cooperation.urls")),
+    path("accounts/", include("hanoi247.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("network/", directory_views.network, name="network"),
+    path("directory/v1/directory.jws", directory_views.signed_directory, name="signed-directory"),
+    path("federation/v1/inbox", federation_views.inbox, name="federation-inbox"),
+    path("federation/v1/ping", federation_views.ping, name="federation-ping"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("healthz", health, name="health"),
+]
