@@ -45,9 +45,13 @@ class Peer:
 
     def entry(self, base_url: str = "http://127.0.0.1:9") -> dict[str, Any]:
         return {
-            "state": self.state, "name": self.state, "base_url": base_url,
+            "state": self.state,
+            "name": self.state,
+            "base_url": base_url,
             "keys": {"sig": [public(self.sig)], "enc": [public(self.enc)]},
-            "languages": ["en"], "time_zone": "UTC", "contacts": {},
+            "languages": ["en"],
+            "time_zone": "UTC",
+            "contacts": {},
         }
 
 
@@ -73,27 +77,50 @@ def own_keys() -> dict[str, OKPKey]:
     return keys.generate()
 
 
-def sign_directory(secretariat_key: OKPKey, nodes: list[dict[str, Any]], *, version: int = 1,
-                   validity: timedelta = timedelta(days=7), issued: Any = None) -> str:
+def sign_directory(
+    secretariat_key: OKPKey,
+    nodes: list[dict[str, Any]],
+    *,
+    version: int = 1,
+    validity: timedelta = timedelta(days=7),
+    issued: Any = None,
+) -> str:
     from hanoi247.directory.services import DIRECTORY_TYP
     from hanoi247.federation.envelope import JWS_REGISTRY, canonical, iso, now
 
     issued = issued or now()
-    document = {"version": version, "issued_at": iso(issued), "expires_at": iso(issued + validity),
-                "issuer": "UNO", "nodes": nodes}
-    return jws.serialize_compact({"alg": "Ed25519", "kid": secretariat_key.kid, "typ": DIRECTORY_TYP},
-                                 canonical(document), secretariat_key, registry=JWS_REGISTRY)
+    document = {
+        "version": version,
+        "issued_at": iso(issued),
+        "expires_at": iso(issued + validity),
+        "issuer": "UNO",
+        "nodes": nodes,
+    }
+    return jws.serialize_compact(
+        {"alg": "Ed25519", "kid": secretariat_key.kid, "typ": DIRECTORY_TYP},
+        canonical(document),
+        secretariat_key,
+        registry=JWS_REGISTRY,
+    )
 
 
 @pytest.fixture
-def network(settings: Any, db: None, secretariat_key: OKPKey, fra: Peer, bra: Peer, own_keys: dict[str, OKPKey]) -> dict[str, Any]:
+def network(
+    settings: Any, db: None, secretariat_key: OKPKey, fra: Peer, bra: Peer, own_keys: dict[str, OKPKey]
+) -> dict[str, Any]:
     """This node holds a verified directory naming VNM (itself), FRA and BRA."""
     from hanoi247.directory import services as directory
 
     settings.NODE = dataclasses.replace(settings.NODE, secretariat_key=public(secretariat_key))
-    me = {"state": "VNM", "name": "Viet Nam", "base_url": "http://127.0.0.1:1",
-          "keys": {"sig": [public(own_keys["sig"])], "enc": [public(own_keys["enc"])]},
-          "languages": ["vi", "en"], "time_zone": "Asia/Ho_Chi_Minh", "contacts": {}}
+    me = {
+        "state": "VNM",
+        "name": "Viet Nam",
+        "base_url": "http://127.0.0.1:1",
+        "keys": {"sig": [public(own_keys["sig"])], "enc": [public(own_keys["enc"])]},
+        "languages": ["vi", "en"],
+        "time_zone": "Asia/Ho_Chi_Minh",
+        "contacts": {},
+    }
     directory.accept(sign_directory(secretariat_key, [me, fra.entry(), bra.entry()]))
     yield {"fra": fra, "bra": bra}
     directory._cache.clear()
@@ -118,7 +145,9 @@ def personas(db: None) -> dict[str, User]:
         "central": create_user("central", PASSWORD, role=Role.CENTRAL_AUTHORITY, state="VNM", full_name="Minh Tran"),
         "supervisor": create_user("supervisor", PASSWORD, role=Role.SUPERVISOR, state="VNM", full_name="Hoa Le"),
         "admin": create_user("admin", PASSWORD, role=Role.NODE_ADMIN, state="VNM", full_name="Node Admin"),
-        "secretariat": create_user("secretariat", PASSWORD, role=Role.SECRETARIAT, state="UNO", full_name="UN Secretariat"),
+        "secretariat": create_user(
+            "secretariat", PASSWORD, role=Role.SECRETARIAT, state="UNO", full_name="UN Secretariat"
+        ),
         "foreign": create_user("foreign", PASSWORD, role=Role.OFFICER, state="FRA", full_name="Claire Martin"),
     }
 

@@ -31,21 +31,32 @@ class Node:
     database_url: str = ""
     process: subprocess.Popen[bytes] | None = None
     login: dict[str, Any] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
+        # A node is configured by its data directory alone: drop whatever the calling
+        # process has (a test run sets HANOI247_STATE for itself, for instance).
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"} and not k.startswith("HANOI247_")
+        }
         env["HANOI247_DATA_DIR"] = str(self.data_dir)
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
+        env.update(self.extra_env)
         return env
 
     def run(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(
-            [sys.executable, "-m", "hanoi247.cli", *args], env=self.env(), capture_output=True, text=True,
+            [sys.executable, "-m", "hanoi247.cli", *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
         )
         if check and done.returncode != 0:
             raise RuntimeError(f"{self.state}: hanoi247 {' '.join(args)} failed:\n{done.stderr}{done.stdout}")
@@ -53,13 +64,24 @@ class Node:
 
 
 class Network:
-    def __init__(self, states: list[str], *, base_port: int, data_dir: Path,
-                 database_urls: dict[str, str] | None = None, serve_args: tuple[str, ...] = ()) -> None:
-        urls = database_urls or {}
+    def __init__(
+        self,
+        states: list[str],
+        *,
+        base_port: int,
+        data_dir: Path,
+        database_urls: dict[str, str] | None = None,
+        serve_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        urls, extra = database_urls or {}, env or {}
         self.data_dir = data_dir.resolve()
-        self.secretariat = Node(SECRETARIAT, base_port, self.data_dir / SECRETARIAT.lower(), urls.get(SECRETARIAT, ""))
+        self.secretariat = Node(
+            SECRETARIAT, base_port, self.data_dir / SECRETARIAT.lower(), urls.get(SECRETARIAT, ""), extra_env=extra
+        )
         self.nodes = [
-            Node(s, base_port + i + 1, self.data_dir / s.lower(), urls.get(s, "")) for i, s in enumerate(states)
+            Node(s, base_port + i + 1, self.data_dir / s.lower(), urls.get(s, ""), extra_env=extra)
+            for i, s in enumerate(states)
         ]
         self.serve_args = serve_args
 
@@ -72,35 +94,60 @@ class Network:
 
     def prepare(self) -> None:
         """Keys, databases, directory and demo users. Idempotent."""
+        from hanoi247.federation import keys
+
         self.data_dir.mkdir(parents=True, exist_ok=True)
         sec = self.secretariat
-        sec.run("setup", "--state", SECRETARIAT, "--base-url", sec.url, "--secretariat")
+        # The secretariat's key comes first: every node pins it at set-up.
         root = self.data_dir / "secretariat-key.json"
-        root.write_text(sec.run("directory", "root-key"))
+        root.write_text(json.dumps(keys.public_jwk(keys.generate(sec.data_dir)["sig"])))
 
-        def setup_node(node: Node) -> None:
-            node.run("setup", "--state", node.state, "--base-url", node.url,
-                     "--directory-url", sec.url, "--secretariat-key-file", str(root))
-            (node.data_dir / "entry.json").write_text(node.run(
-                "directory", "export-entry", "--contact",
-                json.dumps({"24/7": {"name": f"24/7 point of contact {node.state}",
-                                     "email": f"247@{node.state.lower()}.demo.invalid"}})))
+        def setup(node: Node) -> None:
+            if node is sec:
+                node.run("setup", "--state", SECRETARIAT, "--base-url", sec.url, "--secretariat", "--seed-demo")
+                return
+            contact = {
+                "24/7": {
+                    "name": f"24/7 point of contact {node.state}",
+                    "email": f"247@{node.state.lower()}.demo.invalid",
+                }
+            }
+            node.run(
+                "setup",
+                "--state",
+                node.state,
+                "--base-url",
+                node.url,
+                "--directory-url",
+                sec.url,
+                "--secretariat-key-file",
+                str(root),
+                "--contact",
+                json.dumps(contact),
+                "--seed-demo",
+            )
 
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(setup_node, self.nodes))
-        entries = [str(n.data_dir / "entry.json") for n in self.nodes]
-        sec.run("directory", "register", *entries)
-        sec.run("directory", "publish")
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            logins = list(pool.map(lambda n: json.loads(n.run("seed-demo")), self.all))
-        for node, login in zip(self.all, logins, strict=True):
-            node.login = login
+        with ThreadPoolExecutor(max_workers=len(self.all)) as pool:
+            list(pool.map(setup, self.all))
+        signed = self.data_dir / "directory.jws"
+        sec.run(
+            "directory",
+            "register",
+            "--publish",
+            "--out",
+            str(signed),
+            *[str(n.data_dir / "entry.json") for n in self.nodes],
+        )
+        # Handed over as a file, as to a node off-line; running nodes then fetch it over HTTP.
+        with ThreadPoolExecutor(max_workers=len(self.nodes)) as pool:
+            list(pool.map(lambda n: n.run("directory", "sync", "--file", str(signed)), self.nodes))
+        for node in self.all:
+            node.login = json.loads((node.data_dir / "demo-logins.json").read_text())
 
     def start(self, timeout: float = 60.0) -> None:
         self._spawn(self.secretariat)
         self._wait(self.secretariat, timeout)
         for node in self.nodes:
-            node.run("directory", "sync")
             self._spawn(node)
         for node in self.nodes:
             self._wait(node, timeout)
@@ -109,7 +156,10 @@ class Network:
         log = open(node.data_dir / "serve.log", "ab")  # noqa: SIM115 — owned by the process
         node.process = subprocess.Popen(
             [sys.executable, "-m", "hanoi247.cli", "serve", "--port", str(node.port), *self.serve_args],
-            env=node.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=node.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def _wait(self, node: Node, timeout: float) -> None:
@@ -141,8 +191,12 @@ class Network:
         return {
             "secretariat": {"state": SECRETARIAT, "base_url": self.secretariat.url},
             "nodes": [
-                {"state": n.state, "base_url": n.url, "api_token": n.login.get("api_token", ""),
-                 "users": n.login.get("users", [])}
+                {
+                    "state": n.state,
+                    "base_url": n.url,
+                    "api_token": n.login.get("api_token", ""),
+                    "users": n.login.get("users", []),
+                }
                 for n in self.nodes
             ],
         }
@@ -165,7 +219,9 @@ def main(argv: list[str]) -> int:
 
     bad = [s for s in states if not is_state_code(s) or s == SECRETARIAT]
     if bad or len(set(states)) != len(states) or len(states) < 2:
-        parser.error(f"--nodes needs two or more distinct ISO 3166 alpha-3 codes (bad: {', '.join(bad) or 'duplicates'})")
+        parser.error(
+            f"--nodes needs two or more distinct ISO 3166 alpha-3 codes (bad: {', '.join(bad) or 'duplicates'})"
+        )
     net = Network(states, base_port=args.base_port, data_dir=args.data_dir)
     print(f"Preparing {len(states)} nodes and the secretariat in {net.data_dir} …", flush=True)
     net.prepare()
@@ -204,12 +260,15 @@ def _print_welcome(net: Network, path: Path) -> None:
     lines += ["", "Log in (password, then the 6-digit code of the user's authenticator):"]
     for node in net.all:
         for user in node.login.get("users", []):
-            lines.append(f"  {node.url:<24} {user['username']:<22} {user['role']:<18} TOTP secret {user['totp_secret']}")
-    password = net.nodes[0].login["users"][0]["password"]
+            lines.append(
+                f"  {node.url:<24} {user['username']:<22} {user['role']:<18} TOTP secret {user['totp_secret']}"
+            )
+    first = net.nodes[0]
+    password, officer = first.login["users"][0]["password"], first.login["users"][0]["username"]
     lines += [
         "",
         f"  Password for every demo user: {password}",
-        f"  Current code without a phone: hanoi247 --data-dir {net.nodes[0].data_dir} totp {net.nodes[0].login['users'][0]['username']}",
+        f"  Current code without a phone: hanoi247 --data-dir {first.data_dir} totp {officer}",
         f"  API tokens of the demo 24/7 officers: {path}",
         "",
         "Press Ctrl-C to stop.",

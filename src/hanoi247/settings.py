@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -15,7 +16,15 @@ NODE = load_node_config()
 
 SECRET_KEY = secret_key()
 DEBUG = os.environ.get("HANOI247_DEBUG") == "1"
+_public = urlsplit(NODE.base_url)
 ALLOWED_HOSTS = os.environ.get("HANOI247_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+if _public.hostname and _public.hostname not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_public.hostname)
+# Forms posted through the node's public URL (behind a TLS reverse proxy) pass the CSRF check.
+CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"] if _public.scheme and _public.netloc else []
+if os.environ.get("HANOI247_TLS_PROXY") == "1" or _public.scheme == "https":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -122,6 +131,7 @@ WHITENOISE_AUTOREFRESH = False
 FEDERATION_MESSAGE_TTL_SECONDS = int(os.environ.get("HANOI247_MESSAGE_TTL", 7 * 24 * 3600))
 FEDERATION_CLOCK_SKEW_SECONDS = 300
 FEDERATION_MAX_ENVELOPE_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * FEDERATION_MAX_ENVELOPE_BYTES
 FEDERATION_RETRY_BASE_SECONDS = float(os.environ.get("HANOI247_RETRY_BASE", 1.0))
 FEDERATION_RETRY_MAX_SECONDS = 600.0
 DIRECTORY_REFRESH_SECONDS = int(os.environ.get("HANOI247_DIRECTORY_REFRESH", 60))

@@ -1,10 +1,17 @@
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hanoi247.api import api
 from hanoi247.directory import views as directory_views
 from hanoi247.federation import views as federation_views
+
+# The admin asks for the second factor too, and does not show anyone's TOTP secret.
+admin.site.__class__ = OTPAdminSite
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 
 
 def health(request: HttpRequest) -> JsonResponse:

@@ -57,9 +57,9 @@ def _pg_drop(names: list[str]) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def start_network(tmp_path: Any, states: list[str]) -> tuple[Network, list[str]]:
+def start_network(tmp_path: Any, states: list[str], env: dict[str, str] | None = None) -> tuple[Network, list[str]]:
     urls, created = _pg_urls(["UNO", *states])
-    net = Network(states, base_port=free_port_block(len(states) + 1), data_dir=tmp_path, database_urls=urls)
+    net = Network(states, base_port=free_port_block(len(states) + 1), data_dir=tmp_path, database_urls=urls, env=env)
     try:
         net.prepare()
         net.start()
@@ -81,5 +81,6 @@ def live_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
 
 def api(net: Network, state: str) -> httpx.Client:
     node = net.node(state)
-    return httpx.Client(base_url=node.url + "/api/v1", timeout=10,
-                        headers={"Authorization": f"Bearer {node.login['api_token']}"})
+    return httpx.Client(
+        base_url=node.url + "/api/v1", timeout=10, headers={"Authorization": f"Bearer {node.login['api_token']}"}
+    )

@@ -4,7 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label=_("Code from your authenticator app"), min_length=6, max_length=8,
+        label=_("Code from your authenticator app"),
+        min_length=6,
+        max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
 

@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hanoi247.accounts.forms import TokenForm
 from hanoi247.accounts.models import ApiToken, User
+from hanoi247.accounts.services import acting_user, passed_second_factor
 from hanoi247.audit import services as audit
 
 PENDING = "h247_pending_user"
@@ -94,12 +95,13 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 def tokens(request: HttpRequest) -> HttpResponse:
     """API tokens of the signed-in user (shown once when issued)."""
-    if not request.user.is_authenticated or (request.user.needs_second_factor and not request.user.is_verified()):
+    if not passed_second_factor(request.user):
         return HttpResponseRedirect(reverse("accounts:login"))
+    user = acting_user(request)
     issued = None
     if request.method == "POST":
         name = (request.POST.get("name") or "").strip()[:100] or "API token"
-        _, issued = ApiToken.issue(request.user, name)
-        audit.record("token.issued", actor=request.user.username, object_type="user", object_id=str(request.user.pk))
+        issued = ApiToken.issue(user, name)[1]
+        audit.record("token.issued", actor=user.username, object_type="user", object_id=str(user.pk))
         messages.success(request, _("Token issued. Copy it now: it will not be shown again."))
-    return render(request, "accounts/tokens.html", {"tokens": request.user.api_tokens.all(), "issued": issued})
+    return render(request, "accounts/tokens.html", {"tokens": user.api_tokens.all(), "issued": issued})

@@ -19,18 +19,32 @@ GENESIS = "0" * 64
 
 
 def entry_hash(
-    *, prev_hash: str, seq: int, at: datetime, actor: str, action: str,
-    object_type: str, object_id: str, data: dict[str, Any],
+    *,
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: dict[str, Any],
 ) -> str:
     body = json.dumps(
         [seq, at.isoformat(), actor, action, object_type, object_id, data],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
     )
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
 def record(
-    action: str, *, actor: str, object_type: str = "", object_id: str = "",
+    action: str,
+    *,
+    actor: str,
+    object_type: str = "",
+    object_id: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry. Runs inside the caller's transaction so the entry and the change
@@ -44,8 +58,13 @@ def record(
         head = AuditHead.objects.get(pk=1)
         at = timezone.now()
         fields = dict(
-            seq=head.seq, at=at, actor=actor, action=action,
-            object_type=object_type, object_id=str(object_id), data=data,
+            seq=head.seq,
+            at=at,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            data=data,
         )
         digest = entry_hash(prev_hash=head.hash, **fields)  # type: ignore[arg-type]
         entry = AuditEntry.objects.create(prev_hash=head.hash, hash=digest, **fields)
@@ -84,8 +103,14 @@ def verify() -> VerifyResult:
         if prev_hash != prev:
             return VerifyResult(checked, seq, f"entry #{seq} does not link to entry #{seq - 1}")
         recomputed = entry_hash(
-            prev_hash=prev, seq=seq, at=at, actor=actor, action=action,
-            object_type=object_type, object_id=object_id, data=data,
+            prev_hash=prev,
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            data=data,
         )
         if recomputed != digest:
             return VerifyResult(checked, seq, f"entry #{seq} was altered (hash mismatch)")

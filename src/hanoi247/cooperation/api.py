@@ -10,8 +10,10 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
+from ninja.responses import Status
 from pydantic import ConfigDict
 
+from hanoi247.accounts.services import acting_user
 from hanoi247.cooperation import services
 from hanoi247.cooperation.models import Request, RequestEvent
 from hanoi247.cooperation.schemas import REQUEST_TYPES
@@ -47,7 +49,9 @@ class DraftUpdateIn(Schema):
 
 
 class ExecuteIn(Schema):
-    preserved_until: date = Field(description="Date until which the data is preserved (at least 60 days ahead, Art. 42)")
+    preserved_until: date = Field(
+        description="Date until which the data is preserved (at least 60 days ahead, Art. 42)"
+    )
     note: str = ""
 
 
@@ -92,7 +96,7 @@ class RequestTypeOut(Schema):
     title: str
     article: str
     version: int
-    json_schema: dict[str, Any]
+    elements_schema: dict[str, Any]
     refusal_grounds: dict[str, str]
 
 
@@ -109,8 +113,8 @@ def _out(req: Request) -> dict[str, Any]:
     return data
 
 
-def _fail(exc: services.WorkflowError) -> tuple[int, dict[str, Any]]:
-    return 422, {"detail": exc.message, "missing": [m.as_dict() for m in exc.missing]}
+def _fail(exc: services.WorkflowError) -> Status[dict[str, Any]]:
+    return Status(422, {"detail": exc.message, "missing": [m.as_dict() for m in exc.missing]})
 
 
 ERRORS = {404: ErrorOut, 422: ErrorOut}
@@ -119,8 +123,14 @@ ERRORS = {404: ErrorOut, 422: ErrorOut}
 @router.get("/request-types", response=list[RequestTypeOut])
 def request_types(request: HttpRequest) -> list[dict[str, Any]]:
     return [
-        {"code": t.code, "title": str(t.title), "article": t.article, "version": t.version,
-         "json_schema": t.schema.model_json_schema(), "refusal_grounds": {k: str(v) for k, v in t.refusal_grounds.items()}}
+        {
+            "code": t.code,
+            "title": str(t.title),
+            "article": t.article,
+            "version": t.version,
+            "elements_schema": t.schema.model_json_schema(),
+            "refusal_grounds": {k: str(v) for k, v in t.refusal_grounds.items()},
+        }
         for t in REQUEST_TYPES.values()
     ]
 
@@ -129,41 +139,54 @@ def request_types(request: HttpRequest) -> list[dict[str, Any]]:
 def create_request(request: HttpRequest, body: RequestIn) -> Any:
     """Create a draft. The draft must be complete: what is missing is named with its article."""
     if not services.is_local_case_handler(request.user):
-        return 404, {"detail": "Not found"}
+        return Status(404, {"detail": "Not found"})
     payload = _elements(request, "type", "recipient")
     try:
-        req = services.create_draft(request.user, type=body.type, recipient=body.recipient.upper(),  # type: ignore[arg-type]
-                                    payload=payload, require_complete=True)
+        req = services.create_draft(
+            acting_user(request),
+            type=body.type,
+            recipient=body.recipient.upper(),
+            payload=payload,
+            require_complete=True,
+        )
     except services.WorkflowError as exc:
         return _fail(exc)
-    return 201, _out(req)
+    return Status(201, _out(req))
 
 
 @router.get("/requests", response=list[RequestOut])
-def list_requests(request: HttpRequest, direction: Literal["outgoing", "incoming"] | None = None,
-                  status: str | None = None) -> list[dict[str, Any]]:
+def list_requests(
+    request: HttpRequest, direction: Literal["outgoing", "incoming"] | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
     qs = services.visible_requests(request.user)
     if direction:
         qs = qs.filter(direction=direction)
     if status:
         qs = qs.filter(status=status)
-    return [_out(r) for r in qs[:500]]
+    shown = list(qs[:500])
+    if shown:
+        services.record_listing(acting_user(request), shown)
+    return [_out(r) for r in shown]
 
 
 @router.get("/requests/{request_id}", response={200: RequestOut, **ERRORS})
 def get_request(request: HttpRequest, request_id: UUID) -> Any:
-    req = services.get_request(request.user, request_id)
-    services.record_view(request.user, req)  # type: ignore[arg-type]
+    req = services.get_request(acting_user(request), request_id)
+    services.record_view(acting_user(request), req)
     return _out(req)
 
 
 @router.patch("/requests/{request_id}", response={200: RequestOut, **ERRORS})
 def update_request(request: HttpRequest, request_id: UUID, body: DraftUpdateIn) -> Any:
-    req = services.get_request(request.user, request_id)
+    req = services.get_request(acting_user(request), request_id)
     payload = {**req.payload, **_elements(request, "recipient")}
     try:
-        services.update_draft(request.user, req, payload=payload,  # type: ignore[arg-type]
-                              recipient=body.recipient.upper() if body.recipient else None)
+        services.update_draft(
+            acting_user(request),
+            req,
+            payload=payload,
+            recipient=body.recipient.upper() if body.recipient else None,
+        )
     except services.WorkflowError as exc:
         return _fail(exc)
     return _out(req)
@@ -171,12 +194,12 @@ def update_request(request: HttpRequest, request_id: UUID, body: DraftUpdateIn) 
 
 @router.get("/requests/{request_id}/events", response={200: list[EventOut], **ERRORS})
 def request_events(request: HttpRequest, request_id: UUID) -> Any:
-    req = services.get_request(request.user, request_id)
+    req = services.get_request(acting_user(request), request_id)
     return list(RequestEvent.objects.filter(request=req))
 
 
 def _action(request: HttpRequest, request_id: UUID, act: Any) -> Any:
-    req = services.get_request(request.user, request_id)
+    req = services.get_request(acting_user(request), request_id)
     try:
         return _out(act(req))
     except services.WorkflowError as exc:
@@ -185,24 +208,30 @@ def _action(request: HttpRequest, request_id: UUID, act: Any) -> Any:
 
 @router.post("/requests/{request_id}/submit", response={200: RequestOut, **ERRORS})
 def submit(request: HttpRequest, request_id: UUID) -> Any:
-    return _action(request, request_id, lambda req: services.submit(request.user, req))  # type: ignore[arg-type]
+    return _action(request, request_id, lambda req: services.submit(acting_user(request), req))
 
 
 @router.post("/requests/{request_id}/acknowledge", response={200: RequestOut, **ERRORS})
 def acknowledge(request: HttpRequest, request_id: UUID) -> Any:
-    return _action(request, request_id, lambda req: services.acknowledge(request.user, req))  # type: ignore[arg-type]
+    return _action(request, request_id, lambda req: services.acknowledge(acting_user(request), req))
 
 
 @router.post("/requests/{request_id}/execute", response={200: RequestOut, **ERRORS})
 def execute(request: HttpRequest, request_id: UUID, body: ExecuteIn) -> Any:
-    return _action(request, request_id, lambda req: services.execute(
-        request.user, req, preserved_until=body.preserved_until, note=body.note))  # type: ignore[arg-type]
+    return _action(
+        request,
+        request_id,
+        lambda req: services.execute(acting_user(request), req, preserved_until=body.preserved_until, note=body.note),
+    )
 
 
 @router.post("/requests/{request_id}/refuse", response={200: RequestOut, **ERRORS})
 def refuse(request: HttpRequest, request_id: UUID, body: RefuseIn) -> Any:
-    return _action(request, request_id, lambda req: services.refuse(
-        request.user, req, grounds=body.grounds, reasons=body.reasons))  # type: ignore[arg-type]
+    return _action(
+        request,
+        request_id,
+        lambda req: services.refuse(acting_user(request), req, grounds=body.grounds, reasons=body.reasons),
+    )
 
 
 class NodeOut(Schema):

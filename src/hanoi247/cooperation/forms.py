@@ -63,10 +63,13 @@ def payload_of(form: forms.Form, kind: RequestType) -> dict[str, Any]:
 
 class ExecuteForm(forms.Form):
     preserved_until = forms.DateField(
-        label=_("Data preserved until"), widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Data preserved until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("At least 60 days from today (Art. 42)."),
     )
-    note = forms.CharField(label=_("Note to the requesting State"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note to the requesting State"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,8 +78,11 @@ class ExecuteForm(forms.Form):
 
 class RefuseForm(forms.Form):
     grounds = forms.MultipleChoiceField(label=_("Grounds for refusal"), widget=forms.CheckboxSelectMultiple)
-    reasons = forms.CharField(label=_("Reasons"), widget=forms.Textarea(attrs={"rows": 3}),
-                              help_text=_("The requesting State sees these reasons (Art. 40)."))
+    reasons = forms.CharField(
+        label=_("Reasons"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The requesting State sees these reasons (Art. 40)."),
+    )
 
     def __init__(self, *args: Any, grounds: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

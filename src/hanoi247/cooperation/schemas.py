@@ -27,35 +27,67 @@ class PreservationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    requesting_authority: Text = Field(json_schema_extra=element(
-        "Art. 42 (a)", "Authority seeking preservation",
-        "Name of the authority, its unit and how to reach it.", "input"))
-    offence: Text = Field(json_schema_extra=element(
-        "Art. 42 (b)", "Offence", "The criminal offence under investigation, with its legal provision.", "input"))
-    summary_of_facts: Text = Field(json_schema_extra=element(
-        "Art. 42 (b)", "Brief summary of the facts"))
-    data_categories: list[DataCategory] = Field(min_length=1, json_schema_extra=element(
-        "Art. 42 (c); Art. 2", "Kinds of data to preserve",
-        "Subscriber information, traffic data and content data have different legal thresholds.",
-        "categories"))
-    data_to_preserve: Text = Field(json_schema_extra=element(
-        "Art. 42 (c)", "Stored data to preserve",
-        "Accounts, identifiers (with their service), IP addresses with time and time zone, the period concerned."))
-    relation_to_offence: Text = Field(json_schema_extra=element(
-        "Art. 42 (c)", "Relation of the data to the offence"))
-    custodian: OptionalText = Field(default="", json_schema_extra=element(
-        "Art. 42 (d)", "Custodian of the data", "The service provider holding the data, if known.", "input"))
-    system_location: OptionalText = Field(default="", json_schema_extra=element(
-        "Art. 42 (d)", "Location of the information system", "Where the data is stored, if known.", "input"))
-    necessity: Text = Field(json_schema_extra=element(
-        "Art. 42 (e)", "Why preservation is necessary", "Why the data risks being lost or changed."))
-    follow_up_mla: bool = Field(json_schema_extra=element(
-        "Art. 42 (f)", "A request for mutual legal assistance will follow",
-        "The requesting State intends to ask for search, seizure or disclosure of the data."))
-    confidential: bool = Field(default=False, json_schema_extra=element(
-        "Art. 42 (g)", "Keep this request confidential"))
-    no_user_notification: bool = Field(default=False, json_schema_extra=element(
-        "Art. 42 (g)", "Do not notify the user"))
+    requesting_authority: Text = Field(
+        json_schema_extra=element(
+            "Art. 42 (a)",
+            "Authority seeking preservation",
+            "Name of the authority, its unit and how to reach it.",
+            "input",
+        )
+    )
+    offence: Text = Field(
+        json_schema_extra=element(
+            "Art. 42 (b)", "Offence", "The criminal offence under investigation, with its legal provision.", "input"
+        )
+    )
+    summary_of_facts: Text = Field(json_schema_extra=element("Art. 42 (b)", "Brief summary of the facts"))
+    data_categories: list[DataCategory] = Field(
+        min_length=1,
+        json_schema_extra=element(
+            "Art. 42 (c); Art. 2",
+            "Kinds of data to preserve",
+            "Subscriber information, traffic data and content data have different legal thresholds.",
+            "categories",
+        ),
+    )
+    data_to_preserve: Text = Field(
+        json_schema_extra=element(
+            "Art. 42 (c)",
+            "Stored data to preserve",
+            "Accounts, identifiers (with their service), IP addresses with time and time zone, the period concerned.",
+        )
+    )
+    relation_to_offence: Text = Field(json_schema_extra=element("Art. 42 (c)", "Relation of the data to the offence"))
+    custodian: OptionalText = Field(
+        default="",
+        json_schema_extra=element(
+            "Art. 42 (d)", "Custodian of the data", "The service provider holding the data, if known.", "input"
+        ),
+    )
+    system_location: OptionalText = Field(
+        default="",
+        json_schema_extra=element(
+            "Art. 42 (d)", "Location of the information system", "Where the data is stored, if known.", "input"
+        ),
+    )
+    necessity: Text = Field(
+        json_schema_extra=element(
+            "Art. 42 (e)", "Why preservation is necessary", "Why the data risks being lost or changed."
+        )
+    )
+    follow_up_mla: bool = Field(
+        json_schema_extra=element(
+            "Art. 42 (f)",
+            "A request for mutual legal assistance will follow",
+            "The requesting State intends to ask for search, seizure or disclosure of the data.",
+        )
+    )
+    confidential: bool = Field(
+        default=False, json_schema_extra=element("Art. 42 (g)", "Keep this request confidential")
+    )
+    no_user_notification: bool = Field(
+        default=False, json_schema_extra=element("Art. 42 (g)", "Do not notify the user")
+    )
 
     @model_validator(mode="after")
     def _checks(self) -> PreservationRequest:
@@ -79,18 +111,27 @@ class RequestType:
 
 # Grounds a requested State may cite when refusing preservation (Art. 42; Arts. 6, 40).
 PRESERVATION_REFUSAL_GROUNDS = {
-    "essential_interests": _("Execution would prejudice sovereignty, security, ordre public or other essential interests"),
+    "essential_interests": _(
+        "Execution would prejudice sovereignty, security, ordre public or other essential interests"
+    ),
     "political_offence": _("The offence is a political offence or connected with one"),
     "dual_criminality": _("Dual criminality is reserved for this offence and is not met"),
-    "human_rights": _("Substantial grounds to believe the request aims to prosecute or punish a person on account of sex, race, language, religion, nationality, ethnic origin or political opinions (Art. 6)"),
+    "human_rights": _(
+        "Substantial grounds to believe the request aims to prosecute or punish a person on account of sex, race, "
+        "language, religion, nationality, ethnic origin or political opinions (Art. 6)"
+    ),
     "not_in_conformity": _("The request does not conform to the Convention"),
 }
 
 REQUEST_TYPES: dict[str, RequestType] = {
     "preservation": RequestType(
-        code="preservation", title=_("Expedited preservation of stored electronic data"),
-        article="Art. 42", schema=PreservationRequest, version=1,
-        refusal_grounds=PRESERVATION_REFUSAL_GROUNDS, min_preservation_days=60,
+        code="preservation",
+        title=_("Expedited preservation of stored electronic data"),
+        article="Art. 42",
+        schema=PreservationRequest,
+        version=1,
+        refusal_grounds=PRESERVATION_REFUSAL_GROUNDS,
+        min_preservation_days=60,
     ),
 }
 
@@ -128,7 +169,9 @@ def problems(request_type: RequestType, payload: dict[str, Any]) -> list[Missing
             title, article = str(meta.get("title", field)), str(meta.get("article", ""))
             if err["type"] == "extra_forbidden":
                 title, article, text = field, "", "is not an element of this request type"
-            out.append(Missing(field, title, article, f"{title}: {text} ({article})" if article else f"{title}: {text}"))
+            out.append(
+                Missing(field, title, article, f"{title}: {text} ({article})" if article else f"{title}: {text}")
+            )
         return out
     return []
 

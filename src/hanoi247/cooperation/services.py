@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from hanoi247.accounts.models import User
-from hanoi247.accounts.services import is_local_case_handler  # noqa: F401 (re-exported)
+from hanoi247.accounts.services import is_local_case_handler
 from hanoi247.audit import services as audit
 from hanoi247.cooperation.models import Direction, Request, RequestEvent, Status
 from hanoi247.cooperation.schemas import REQUEST_TYPES, Missing, RequestType, clean, problems
@@ -56,6 +56,17 @@ def record_view(user: User, req: Request) -> None:
     audit.record("request.viewed", actor=_actor_label(user), object_type="request", object_id=str(req.pk))
 
 
+def record_listing(user: User, requests: list[Request]) -> None:
+    """A list that shows requests' contents is a view of each (the API list does)."""
+    if requests:
+        audit.record(
+            "request.listed",
+            actor=_actor_label(user),
+            object_type="request",
+            data={"ids": [str(r.pk) for r in requests]},
+        )
+
+
 # -- helpers ------------------------------------------------------------------------------
 
 
@@ -70,17 +81,33 @@ def _actor_label(user: User) -> str:
     return f"{user.username} ({user.role}, {user.state})"
 
 
-def _event(req: Request, kind: str, *, user: User | None = None, actor: dict[str, str] | None = None,
-           note: str = "", data: dict[str, Any] | None = None) -> RequestEvent:
+def _event(
+    req: Request,
+    kind: str,
+    *,
+    user: User | None = None,
+    actor: dict[str, str] | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> RequestEvent:
     if user is not None:
         actor = {"name": user.display(), "role": user.role, "state": user.state}
     actor = actor or {"name": "", "role": "system", "state": settings.NODE.state}
     event = RequestEvent.objects.create(
-        request=req, kind=kind, at=timezone.now(), actor_name=actor["name"],
-        actor_role=actor["role"], actor_state=actor["state"], note=note, data=data or {},
+        request=req,
+        kind=kind,
+        at=timezone.now(),
+        actor_name=actor["name"],
+        actor_role=actor["role"],
+        actor_state=actor["state"],
+        note=note,
+        data=data or {},
     )
     audit.record(
-        f"request.{kind}", actor=actor["name"] or actor["state"], object_type="request", object_id=str(req.pk),
+        f"request.{kind}",
+        actor=actor["name"] or actor["state"],
+        object_type="request",
+        object_id=str(req.pk),
         data={"status": req.status, "event": str(event.pk), "note": note, **(data or {})},
     )
     return event
@@ -88,9 +115,12 @@ def _event(req: Request, kind: str, *, user: User | None = None, actor: dict[str
 
 def event_wire(event: RequestEvent) -> dict[str, Any]:
     return {
-        "id": str(event.id), "kind": event.kind, "at": iso(event.at),
+        "id": str(event.id),
+        "kind": event.kind,
+        "at": iso(event.at),
         "actor": {"name": event.actor_name, "role": event.actor_role, "state": event.actor_state},
-        "note": event.note, "data": event.data,
+        "note": event.note,
+        "data": event.data,
     }
 
 
@@ -112,8 +142,9 @@ def _check_recipient(recipient: str) -> None:
         raise WorkflowError(f"{recipient!r} is not a node in the directory")
 
 
-def create_draft(user: User, *, type: str, recipient: str, payload: dict[str, Any],
-                 require_complete: bool = False) -> Request:
+def create_draft(
+    user: User, *, type: str, recipient: str, payload: dict[str, Any], require_complete: bool = False
+) -> Request:
     """Start a request. The web form may keep an incomplete draft; the API asks for a
     complete one (``require_complete``)."""
     kind = request_type(type)
@@ -122,9 +153,14 @@ def create_draft(user: User, *, type: str, recipient: str, payload: dict[str, An
         raise WorkflowError("the request is incomplete", missing)
     with transaction.atomic():
         req = Request.objects.create(
-            reference=_next_reference(settings.NODE.state), type=kind.code, schema_version=kind.version,
-            direction=Direction.OUTGOING, requesting_state=settings.NODE.state,
-            requested_state=recipient, payload=payload, created_by=user,
+            reference=_next_reference(settings.NODE.state),
+            type=kind.code,
+            schema_version=kind.version,
+            direction=Direction.OUTGOING,
+            requesting_state=settings.NODE.state,
+            requested_state=recipient,
+            payload=payload,
+            created_by=user,
         )
         _event(req, "created", user=user)
     return req
@@ -160,7 +196,9 @@ def submit(user: User, req: Request) -> Request:
         req.save()
         event = _event(req, "submitted", user=user)
         federation.enqueue(
-            type="request.submitted", recipient=req.requested_state, case_ref=str(req.pk),
+            type="request.submitted",
+            recipient=req.requested_state,
+            case_ref=str(req.pk),
             body={"request": _request_wire(req), "event": event_wire(event)},
         )
     return req
@@ -169,9 +207,13 @@ def submit(user: User, req: Request) -> Request:
 def _request_wire(req: Request) -> dict[str, Any]:
     assert req.submitted_at is not None
     return {
-        "id": str(req.pk), "reference": req.reference, "type": req.type,
-        "schema_version": req.schema_version, "requesting_state": req.requesting_state,
-        "requested_state": req.requested_state, "payload": req.payload,
+        "id": str(req.pk),
+        "reference": req.reference,
+        "type": req.type,
+        "schema_version": req.schema_version,
+        "requesting_state": req.requesting_state,
+        "requested_state": req.requested_state,
+        "payload": req.payload,
         "submitted_at": iso(req.submitted_at),
     }
 
@@ -186,8 +228,12 @@ def _delivered(row: Any, receipt: dict[str, Any]) -> None:
         req.status = Status.DELIVERED
     req.delivered_at = at
     req.save(update_fields=["status", "delivered_at", "updated_at"])
-    event = _event(req, "delivered", actor={"name": "", "role": "system", "state": req.requested_state},
-                   data={"receipt_received_at": receipt["received_at"]})
+    event = _event(
+        req,
+        "delivered",
+        actor={"name": "", "role": "system", "state": req.requested_state},
+        data={"receipt_received_at": receipt["received_at"]},
+    )
     RequestEvent.objects.filter(pk=event.pk).update(at=at)
 
 
@@ -218,8 +264,15 @@ def _require(req: Request, direction: str, states: set[Status] | frozenset[Statu
         raise WorkflowError(f"this request is {req.status}: it cannot be {done} now")
 
 
-def _answer(user: User, req: Request, outcome: Outcome, *, note: str = "", data: dict[str, Any] | None = None,
-            changes: dict[str, Any] | None = None) -> Request:
+def _answer(
+    user: User,
+    req: Request,
+    outcome: Outcome,
+    *,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Request:
     with transaction.atomic():
         locked = Request.objects.select_for_update().get(pk=req.pk)
         _require(locked, Direction.INCOMING, outcome.allowed_from, outcome.kind)
@@ -229,7 +282,9 @@ def _answer(user: User, req: Request, outcome: Outcome, *, note: str = "", data:
         locked.save()
         event = _event(locked, outcome.kind, user=user, note=note, data=data)
         federation.enqueue(
-            type="request.event", recipient=locked.requesting_state, case_ref=str(locked.pk),
+            type="request.event",
+            recipient=locked.requesting_state,
+            case_ref=str(locked.pk),
             body={"request_id": str(locked.pk), "event": event_wire(event)},
         )
     return locked
@@ -250,7 +305,11 @@ def execute(user: User, req: Request, *, preserved_until: date, note: str = "") 
             f"until {earliest.isoformat()} or later"
         )
     return _answer(
-        user, req, OUTCOMES["executed"], note=note, data={"preserved_until": preserved_until.isoformat()},
+        user,
+        req,
+        OUTCOMES["executed"],
+        note=note,
+        data={"preserved_until": preserved_until.isoformat()},
         changes={"preserved_until": preserved_until, "closed_at": timezone.now()},
     )
 
@@ -260,11 +319,18 @@ def refuse(user: User, req: Request, *, grounds: list[str], reasons: str) -> Req
     kind = request_type(req.type)
     unknown = [g for g in grounds if g not in kind.refusal_grounds]
     if not grounds or unknown:
-        raise WorkflowError("cite at least one ground for refusal from the list" + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+        raise WorkflowError(
+            "cite at least one ground for refusal from the list"
+            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+        )
     if not reasons.strip():
         raise WorkflowError("give the reasons for the refusal: the requesting State must be told why (Art. 40)")
     return _answer(
-        user, req, OUTCOMES["refused"], note=reasons.strip(), data={"grounds": grounds},
+        user,
+        req,
+        OUTCOMES["refused"],
+        note=reasons.strip(),
+        data={"grounds": grounds},
         changes={"refusal_grounds": grounds, "refusal_reasons": reasons.strip(), "closed_at": timezone.now()},
     )
 
@@ -275,12 +341,23 @@ def refuse(user: User, req: Request, *, grounds: list[str], reasons: str) -> Req
 def _event_from_wire(req: Request, wire: dict[str, Any]) -> RequestEvent:
     actor = wire["actor"]
     event = RequestEvent.objects.create(
-        id=wire["id"], request=req, kind=wire["kind"], at=parse_time(wire["at"]),
-        actor_name=str(actor.get("name", ""))[:200], actor_role=str(actor.get("role", ""))[:32],
-        actor_state=str(actor.get("state", ""))[:3], note=str(wire.get("note", "")), data=wire.get("data") or {},
+        id=wire["id"],
+        request=req,
+        kind=wire["kind"],
+        at=parse_time(wire["at"]),
+        actor_name=str(actor.get("name", ""))[:200],
+        actor_role=str(actor.get("role", ""))[:32],
+        actor_state=str(actor.get("state", ""))[:3],
+        note=str(wire.get("note", "")),
+        data=wire.get("data") or {},
     )
-    audit.record(f"request.{event.kind}", actor=f"{event.actor_name} ({event.actor_state})", object_type="request",
-                 object_id=str(req.pk), data={"status": req.status, "event": str(event.pk), "remote": True})
+    audit.record(
+        f"request.{event.kind}",
+        actor=f"{event.actor_name} ({event.actor_state})",
+        object_type="request",
+        object_id=str(req.pk),
+        data={"status": req.status, "event": str(event.pk), "remote": True},
+    )
     return event
 
 
@@ -298,14 +375,22 @@ def _receive_request(message: dict[str, Any]) -> None:
             raise EnvelopeError(422, "invalid_request", "request id does not match the case reference")
         if missing := problems(kind, wire["payload"]):
             raise EnvelopeError(422, "incomplete_request", "; ".join(m.message for m in missing))
+        if event.get("kind") != "submitted":
+            raise EnvelopeError(422, "invalid_request", "a new request arrives with its submitted event")
         if Request.objects.filter(pk=wire["id"]).exists():
-            raise EnvelopeError(409, "duplicate", "this request is already held")
+            raise EnvelopeError(422, "invalid_request", "a request with this id is already held")
         req = Request.objects.create(
-            id=wire["id"], reference=str(wire["reference"])[:32], type=kind.code,
-            schema_version=int(wire["schema_version"]), direction=Direction.INCOMING,
-            requesting_state=message["sender"], requested_state=settings.NODE.state,
-            status=Status.DELIVERED, payload=clean(kind, wire["payload"]),
-            submitted_at=parse_time(wire["submitted_at"]), delivered_at=timezone.now(),
+            id=wire["id"],
+            reference=str(wire["reference"])[:32],
+            type=kind.code,
+            schema_version=int(wire["schema_version"]),
+            direction=Direction.INCOMING,
+            requesting_state=message["sender"],
+            requested_state=settings.NODE.state,
+            status=Status.DELIVERED,
+            payload=clean(kind, wire["payload"]),
+            submitted_at=parse_time(wire["submitted_at"]),
+            delivered_at=timezone.now(),
         )
         _event_from_wire(req, event)
     except (KeyError, TypeError, ValueError) as exc:
@@ -326,6 +411,10 @@ def _receive_event(message: dict[str, Any]) -> None:
             raise EnvelopeError(422, "invalid_event", "no such outgoing request to the sender, or unknown event")
         if wire["actor"].get("state") != message["sender"]:
             raise EnvelopeError(422, "invalid_event", "the event's actor is not of the sending State")
+        # The receipt and the first answer may cross: "submitted" counts as "delivered" here.
+        current = Status.DELIVERED if req.status == Status.SUBMITTED else req.status
+        if current not in outcome.allowed_from:
+            raise EnvelopeError(422, "invalid_event", f"a request that is {req.status} cannot become {outcome.to}")
         req.status = outcome.to
         data = wire.get("data") or {}
         if outcome.kind == "acknowledged":

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hanoi247.accounts.services import acting_user, passed_second_factor
 from hanoi247.cooperation import services
 from hanoi247.cooperation.forms import ExecuteForm, RefuseForm, payload_of, request_form
 from hanoi247.cooperation.models import Direction, Request, Status
@@ -26,10 +27,9 @@ def case_handler(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated or (user.needs_second_factor and not user.is_verified()):
+        if not passed_second_factor(request.user):
             return redirect_to_login(request.get_full_path())
-        if not services.is_local_case_handler(user):
+        if not services.is_local_case_handler(request.user):
             raise Http404("No such page")
         return view(request, *args, **kwargs)
 
@@ -58,8 +58,12 @@ def new_request(request: HttpRequest, type: str = "preservation") -> HttpRespons
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            req = services.create_draft(request.user, type=kind.code, recipient=form.cleaned_data["recipient"],
-                                        payload=payload_of(form, kind))
+            req = services.create_draft(
+                acting_user(request),
+                type=kind.code,
+                recipient=form.cleaned_data["recipient"],
+                payload=payload_of(form, kind),
+            )
         except services.WorkflowError as exc:
             form.add_error(None, exc.message)
         else:
@@ -77,8 +81,9 @@ def edit_request(request: HttpRequest, request_id: str) -> HttpResponse:
     form = form_class(request.POST or None, initial={**req.payload, "recipient": req.requested_state})
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_draft(request.user, req, payload=payload_of(form, kind),
-                                  recipient=form.cleaned_data["recipient"])
+            services.update_draft(
+                acting_user(request), req, payload=payload_of(form, kind), recipient=form.cleaned_data["recipient"]
+            )
         except services.WorkflowError as exc:
             form.add_error(None, exc.message)
         else:
@@ -91,7 +96,7 @@ def _after_save(request: HttpRequest, req: Request, form: Any) -> HttpResponse:
         messages.info(request, _("Draft saved."))
         return redirect("cooperation:detail", request_id=req.pk)
     try:
-        services.submit(request.user, req)
+        services.submit(acting_user(request), req)
     except services.WorkflowError as exc:
         # Stay on the form with everything typed, each missing element named where it belongs.
         form.add_error(None, exc.message)
@@ -106,14 +111,22 @@ def _after_save(request: HttpRequest, req: Request, form: Any) -> HttpResponse:
 def _detail_context(request: HttpRequest, req: Request) -> dict[str, Any]:
     kind = REQUEST_TYPES[req.type]
     elements = [
-        {"name": name, "title": field_meta(kind.schema, name)["title"], "article": field_meta(kind.schema, name)["article"],
-         "value": req.payload.get(name)}
+        {
+            "name": name,
+            "title": field_meta(kind.schema, name)["title"],
+            "article": field_meta(kind.schema, name)["article"],
+            "value": req.payload.get(name),
+        }
         for name in kind.schema.model_fields
     ]
     return {
-        "req": req, "kind": kind, "elements": elements, "events": list(req.events.all()),
+        "req": req,
+        "kind": kind,
+        "elements": elements,
+        "events": list(req.events.all()),
         "missing": services.missing_elements(req) if req.status == Status.DRAFT else [],
-        "execute_form": ExecuteForm(), "refuse_form": RefuseForm(grounds=kind.refusal_grounds),
+        "execute_form": ExecuteForm(),
+        "refuse_form": RefuseForm(grounds=kind.refusal_grounds),
         "grounds": {g: kind.refusal_grounds.get(g, g) for g in req.refusal_grounds},
     }
 
@@ -121,7 +134,7 @@ def _detail_context(request: HttpRequest, req: Request) -> dict[str, Any]:
 @case_handler
 def detail(request: HttpRequest, request_id: str) -> HttpResponse:
     req = services.get_request(request.user, request_id)
-    services.record_view(request.user, req)
+    services.record_view(acting_user(request), req)
     return render(request, "cooperation/detail.html", _detail_context(request, req))
 
 
@@ -149,13 +162,18 @@ def submit(request: HttpRequest, request_id: str) -> HttpResponse:
     req = services.get_request(request.user, request_id)
     if req.direction == Direction.OUTGOING and req.status == Status.DRAFT and services.missing_elements(req):
         return redirect("cooperation:edit", request_id=req.pk)
-    return _act(request, request_id, lambda r: services.submit(request.user, r), _("Request submitted."))
+    return _act(request, request_id, lambda r: services.submit(acting_user(request), r), _("Request submitted."))
 
 
 @require_POST
 @case_handler
 def acknowledge(request: HttpRequest, request_id: str) -> HttpResponse:
-    return _act(request, request_id, lambda r: services.acknowledge(request.user, r), _("Acknowledged. The requesting State can see it."))
+    return _act(
+        request,
+        request_id,
+        lambda r: services.acknowledge(acting_user(request), r),
+        _("Acknowledged. The requesting State can see it."),
+    )
 
 
 @require_POST
@@ -165,9 +183,17 @@ def execute(request: HttpRequest, request_id: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the date until which the data is preserved."))
         return redirect("cooperation:detail", request_id=request_id)
-    return _act(request, request_id, lambda r: services.execute(
-        request.user, r, preserved_until=form.cleaned_data["preserved_until"], note=form.cleaned_data["note"]),
-        _("Marked as executed."))
+    return _act(
+        request,
+        request_id,
+        lambda r: services.execute(
+            acting_user(request),
+            r,
+            preserved_until=form.cleaned_data["preserved_until"],
+            note=form.cleaned_data["note"],
+        ),
+        _("Marked as executed."),
+    )
 
 
 @require_POST
@@ -178,7 +204,11 @@ def refuse(request: HttpRequest, request_id: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("A refusal must cite at least one ground and give reasons."))
         return redirect("cooperation:detail", request_id=request_id)
-    return _act(request, request_id, lambda r: services.refuse(
-        request.user, r, grounds=form.cleaned_data["grounds"], reasons=form.cleaned_data["reasons"]),
-        _("Refused. The requesting State sees the grounds and reasons."))
-
+    return _act(
+        request,
+        request_id,
+        lambda r: services.refuse(
+            acting_user(request), r, grounds=form.cleaned_data["grounds"], reasons=form.cleaned_data["reasons"]
+        ),
+        _("Refused. The requesting State sees the grounds and reasons."),
+    )

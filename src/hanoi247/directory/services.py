@@ -27,6 +27,7 @@ from hanoi247.states import SECRETARIAT, STATE_DEFAULTS, is_state_code, state_na
 DIRECTORY_TYP = "hanoi247-directory+jws"
 DIRECTORY_PATH = "/directory/v1/directory.jws"
 
+
 class DirectoryError(Exception):
     pass
 
@@ -73,8 +74,12 @@ def publish(*, validity: timedelta | None = None) -> DirectorySnapshot:
             "issuer": settings.NODE.state,
             "nodes": [
                 {
-                    "state": e.state, "name": state_name(e.state), "base_url": e.base_url,
-                    "keys": e.keys, "languages": e.languages, "time_zone": e.time_zone,
+                    "state": e.state,
+                    "name": state_name(e.state),
+                    "base_url": e.base_url,
+                    "keys": e.keys,
+                    "languages": e.languages,
+                    "time_zone": e.time_zone,
                     "contacts": e.contacts,
                 }
                 for e in DirectoryEntry.objects.filter(active=True)
@@ -82,7 +87,9 @@ def publish(*, validity: timedelta | None = None) -> DirectorySnapshot:
         }
         key = keys.signing_key()
         signed = jws.serialize_compact(
-            {"alg": SIGN_ALG, "kid": key.kid, "typ": DIRECTORY_TYP}, canonical(document), key,
+            {"alg": SIGN_ALG, "kid": key.kid, "typ": DIRECTORY_TYP},
+            canonical(document),
+            key,
             registry=JWS_REGISTRY,
         )
         snap = _store(document, signed)
@@ -189,7 +196,8 @@ def current(max_age: float = 2.0) -> Directory | None:
     directory = None
     if snap is not None:
         directory = Directory(
-            version=snap.version, expires_at=snap.expires_at,
+            version=snap.version,
+            expires_at=snap.expires_at,
             nodes={n["state"]: n for n in snap.document.get("nodes", [])},
         )
     _cache["d"] = (time.monotonic(), directory)

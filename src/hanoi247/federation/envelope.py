@@ -33,8 +33,17 @@ JWE_REGISTRY = jwe.JWERegistry(header_registry=_routing, algorithms=["ECDH-ES", 
 JWS_REGISTRY = jws.JWSRegistry(algorithms=[SIGN_ALG])
 
 MESSAGE_FIELDS = {
-    "v", "id", "type", "sender", "recipient", "created_at", "expires_at",
-    "in_reply_to", "case_ref", "seq", "body",
+    "v",
+    "id",
+    "type",
+    "sender",
+    "recipient",
+    "created_at",
+    "expires_at",
+    "in_reply_to",
+    "case_ref",
+    "seq",
+    "body",
 }
 
 
@@ -80,9 +89,17 @@ def canonical(data: Any) -> bytes:
 
 
 def new_message(
-    *, type: str, sender: str, recipient: str, body: dict[str, Any], case_ref: str = "",
-    seq: int = 0, in_reply_to: str | None = None, ttl: timedelta = timedelta(days=7),
-    message_id: str | None = None, created_at: datetime | None = None,
+    *,
+    type: str,
+    sender: str,
+    recipient: str,
+    body: dict[str, Any],
+    case_ref: str = "",
+    seq: int = 1,
+    in_reply_to: str | None = None,
+    ttl: timedelta = timedelta(days=7),
+    message_id: str | None = None,
+    created_at: datetime | None = None,
 ) -> dict[str, Any]:
     created = created_at or now()
     return {
@@ -105,15 +122,19 @@ def seal(message: dict[str, Any], *, signing_key: OKPKey, recipient_key: dict[st
     X25519 key. The outer header carries only routing fields."""
     signed = jws.serialize_compact(
         {"alg": SIGN_ALG, "kid": signing_key.kid, "typ": MESSAGE_TYP},
-        canonical(message), signing_key, registry=JWS_REGISTRY,
+        canonical(message),
+        signing_key,
+        registry=JWS_REGISTRY,
     )
     header = {
-        "alg": "ECDH-ES", "enc": "A256GCM", "kid": recipient_key["kid"], "typ": ENVELOPE_TYP,
-        "h247_sender": message["sender"], "h247_recipient": message["recipient"],
+        "alg": "ECDH-ES",
+        "enc": "A256GCM",
+        "kid": recipient_key["kid"],
+        "typ": ENVELOPE_TYP,
+        "h247_sender": message["sender"],
+        "h247_recipient": message["recipient"],
     }
-    return jwe.encrypt_compact(
-        header, signed.encode(), OKPKey.import_key(recipient_key), registry=JWE_REGISTRY
-    )
+    return jwe.encrypt_compact(header, signed.encode(), OKPKey.import_key(recipient_key), registry=JWE_REGISTRY)
 
 
 @dataclass(frozen=True)
@@ -140,9 +161,19 @@ def _header(token: str) -> dict[str, Any]:
     return data
 
 
+def routing_header(token: str) -> dict[str, Any]:
+    """The outer JWE header, read without decrypting (routing fields only)."""
+    return _header(token)
+
+
 def open_envelope(
-    token: str, *, me: str, my_keys: dict[str, OKPKey], sender_key: KeyLookup,
-    at: datetime | None = None, skew: timedelta = timedelta(minutes=5),
+    token: str,
+    *,
+    me: str,
+    my_keys: dict[str, OKPKey],
+    sender_key: KeyLookup,
+    at: datetime | None = None,
+    skew: timedelta = timedelta(minutes=5),
 ) -> Opened:
     """Decrypt, verify and check an envelope addressed to State ``me``.
 
@@ -172,6 +203,8 @@ def open_envelope(
         inner = _header(signed_text)
     except (UnicodeDecodeError, EnvelopeError):
         raise EnvelopeError(400, "malformed", "encrypted content is not a compact JWS") from None
+    if inner.get("typ") != MESSAGE_TYP:
+        raise EnvelopeError(400, "malformed", "encrypted content is not a Hanoi 24/7 message")
     claimed = header.get("h247_sender")
     verify_key = sender_key(str(claimed), str(inner.get("kid")))
     if verify_key is None:
@@ -186,9 +219,7 @@ def open_envelope(
     return Opened(message=message, signed=signed_text, sender_kid=str(inner.get("kid")), digest=digest)
 
 
-def _check_message(
-    message: Any, *, me: str, claimed_sender: str, moment: datetime, skew: timedelta
-) -> None:
+def _check_message(message: Any, *, me: str, claimed_sender: str, moment: datetime, skew: timedelta) -> None:
     if not isinstance(message, dict) or set(message) != MESSAGE_FIELDS:
         raise EnvelopeError(400, "malformed", "message does not have the v1 fields")
     if message["v"] != PROTOCOL_VERSION:
@@ -197,12 +228,12 @@ def _check_message(
         raise EnvelopeError(403, "sender_mismatch", "signed sender differs from the routing header")
     if message["recipient"] != me:
         raise EnvelopeError(421, "misaddressed", f"message is addressed to {message['recipient']!r}, not {me}")
-    if not isinstance(message["type"], str) or not isinstance(message["body"], dict):
+    if not isinstance(message["type"], str) or len(message["type"]) > 64 or not isinstance(message["body"], dict):
         raise EnvelopeError(400, "malformed", "message type or body has the wrong form")
-    if not isinstance(message["seq"], int) or isinstance(message["seq"], bool) or message["seq"] < 0:
-        raise EnvelopeError(400, "malformed", "message seq must be a non-negative integer")
-    if not isinstance(message["case_ref"], str):
-        raise EnvelopeError(400, "malformed", "message case_ref must be a string")
+    if not isinstance(message["seq"], int) or isinstance(message["seq"], bool) or message["seq"] < 1:
+        raise EnvelopeError(400, "malformed", "message seq must be a positive integer")
+    if not isinstance(message["case_ref"], str) or not 0 < len(message["case_ref"]) <= 64:
+        raise EnvelopeError(400, "malformed", "message case_ref must be a string of 1 to 64 characters")
     try:
         uuid.UUID(str(message["id"]))
         created, expires = parse_time(message["created_at"]), parse_time(message["expires_at"])
@@ -225,13 +256,17 @@ def sign_receipt(opened: Opened, *, signing_key: OKPKey, received_at: datetime) 
     }
     return jws.serialize_compact(
         {"alg": SIGN_ALG, "kid": signing_key.kid, "typ": RECEIPT_TYP},
-        canonical(body), signing_key, registry=JWS_REGISTRY,
+        canonical(body),
+        signing_key,
+        registry=JWS_REGISTRY,
     )
 
 
 def verify_receipt(receipt: str, *, recipient_key: KeyLookup, recipient: str, message_id: str) -> dict[str, Any]:
     try:
         header = _header(receipt)
+        if header.get("typ") != RECEIPT_TYP:
+            raise EnvelopeError(502, "bad_receipt", "not a Hanoi 24/7 receipt")
         key = recipient_key(recipient, str(header.get("kid")))
         if key is None:
             raise EnvelopeError(502, "unknown_key", "receipt signed with a key not in the directory")

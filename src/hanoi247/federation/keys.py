@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from joserfc.jwk import OKPKey
@@ -25,7 +25,8 @@ def generate(base: Path | None = None) -> dict[str, OKPKey]:
     folder = keys_dir(base)
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
-    for use, curve in (("sig", "Ed25519"), ("enc", "X25519")):
+    curves: tuple[tuple[str, Literal["Ed25519", "X25519"]], ...] = (("sig", "Ed25519"), ("enc", "X25519"))
+    for use, curve in curves:
         path = folder / f"{use}.jwk"
         if not path.exists():
             key = OKPKey.generate_key(curve, private=True)

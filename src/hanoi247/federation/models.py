@@ -25,9 +25,7 @@ class OutboxMessage(models.Model):
     receipt = models.TextField(blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["recipient", "case_ref", "seq"], name="outbox_order")
-        ]
+        constraints = [models.UniqueConstraint(fields=["recipient", "case_ref", "seq"], name="outbox_order")]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
 
@@ -46,9 +44,7 @@ class InboxMessage(models.Model):
     receipt = models.TextField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["sender", "case_ref", "seq"], name="inbox_order")
-        ]
+        constraints = [models.UniqueConstraint(fields=["sender", "case_ref", "seq"], name="inbox_order")]
 
 
 class RefusedEnvelope(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
@@ -12,7 +13,8 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -23,6 +25,7 @@ from hanoi247.federation.envelope import (
     Opened,
     new_message,
     open_envelope,
+    routing_header,
     seal,
     sign_receipt,
     verify_receipt,
@@ -68,12 +71,22 @@ def enqueue(*, type: str, recipient: str, case_ref: str, body: dict[str, Any]) -
         last = OutboxMessage.objects.filter(recipient=recipient, case_ref=case_ref).aggregate(m=Max("seq"))["m"]
         seq = (last or 0) + 1
         message = new_message(
-            type=type, sender=settings.NODE.state, recipient=recipient, body=body,
-            case_ref=case_ref, seq=seq, ttl=timedelta(seconds=settings.FEDERATION_MESSAGE_TTL_SECONDS),
+            type=type,
+            sender=settings.NODE.state,
+            recipient=recipient,
+            body=body,
+            case_ref=case_ref,
+            seq=seq,
+            ttl=timedelta(seconds=settings.FEDERATION_MESSAGE_TTL_SECONDS),
         )
         row = OutboxMessage.objects.create(
-            message_id=message["id"], type=type, recipient=recipient, case_ref=case_ref,
-            seq=seq, message=message, next_attempt_at=timezone.now(),
+            message_id=message["id"],
+            type=type,
+            recipient=recipient,
+            case_ref=case_ref,
+            seq=seq,
+            message=message,
+            next_attempt_at=timezone.now(),
         )
         transaction.on_commit(kick)
     return row
@@ -121,9 +134,7 @@ def _heads() -> list[OutboxMessage]:
     """The first undelivered message of each (recipient, case): order is kept per case."""
     seen: set[tuple[str, str]] = set()
     heads = []
-    pending = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).order_by(
-        "recipient", "case_ref", "seq"
-    )
+    pending = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).order_by("recipient", "case_ref", "seq")
     for row in pending.only("id", "recipient", "case_ref", "seq", "next_attempt_at", "lease_until"):
         if (row.recipient, row.case_ref) in seen:
             continue
@@ -169,16 +180,23 @@ def deliver_one(row: OutboxMessage) -> bool:
             raise EnvelopeError(0, "unknown_recipient", f"{row.recipient} is not in the directory")
         token = seal(row.message, signing_key=keys.signing_key(), recipient_key=enc)
         response = client().post(
-            entry["base_url"].rstrip("/") + INBOX_PATH, content=token,
+            entry["base_url"].rstrip("/") + INBOX_PATH,
+            content=token,
             headers={"Content-Type": "application/jose"},
         )
         answer = _json(response)
         if response.status_code == 200 or (response.status_code == 409 and answer.get("error") == "duplicate"):
             receipt = str(answer.get("receipt", ""))
-            body = verify_receipt(receipt, recipient_key=dirs.key, recipient=row.recipient, message_id=str(row.message_id))
+            body = verify_receipt(
+                receipt, recipient_key=dirs.key, recipient=row.recipient, message_id=str(row.message_id)
+            )
             _mark_delivered(row, receipt, body)
             return True
-        raise EnvelopeError(response.status_code, str(answer.get("error", "http")), f"HTTP {response.status_code}: {answer.get('reason', response.text[:200])}")
+        raise EnvelopeError(
+            response.status_code,
+            str(answer.get("error", "http")),
+            f"HTTP {response.status_code}: {answer.get('reason', response.text[:200])}",
+        )
     except (EnvelopeError, directory.DirectoryError, httpx.HTTPError) as exc:
         _retry_later(row, f"{type(exc).__name__}: {exc}")
         return False
@@ -195,8 +213,12 @@ def _json(response: httpx.Response) -> dict[str, Any]:
 def _mark_delivered(row: OutboxMessage, receipt: str, body: dict[str, Any]) -> None:
     with transaction.atomic():
         OutboxMessage.objects.filter(pk=row.pk).update(
-            status=OutboxMessage.Status.DELIVERED, delivered_at=timezone.now(), receipt=receipt,
-            attempts=row.attempts + 1, lease_until=None, last_error="",
+            status=OutboxMessage.Status.DELIVERED,
+            delivered_at=timezone.now(),
+            receipt=receipt,
+            attempts=row.attempts + 1,
+            lease_until=None,
+            last_error="",
         )
         hook = DELIVERED_HOOKS.get(row.type)
         if hook:
@@ -206,9 +228,18 @@ def _mark_delivered(row: OutboxMessage, receipt: str, body: dict[str, Any]) -> N
 def _retry_later(row: OutboxMessage, error: str) -> None:
     attempts = row.attempts + 1
     delay = min(settings.FEDERATION_RETRY_BASE_SECONDS * 2 ** (attempts - 1), settings.FEDERATION_RETRY_MAX_SECONDS)
-    log.warning("delivery of %s to %s failed (attempt %d, next in %.0fs): %s", row.message_id, row.recipient, attempts, delay, error)
+    log.warning(
+        "delivery of %s to %s failed (attempt %d, next in %.0fs): %s",
+        row.message_id,
+        row.recipient,
+        attempts,
+        delay,
+        error,
+    )
     OutboxMessage.objects.filter(pk=row.pk).update(
-        attempts=attempts, last_error=error[:2000], lease_until=None,
+        attempts=attempts,
+        last_error=error[:2000],
+        lease_until=None,
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
     )
 
@@ -218,7 +249,10 @@ def _retry_later(row: OutboxMessage, error: str) -> None:
 
 def _sender_key(state: str, kid: str) -> Any:
     dirs = directory.current()
-    return dirs.key(state, kid) if dirs and not dirs.stale else None
+    if dirs is None or dirs.stale:
+        # Our problem, not the sender's: say so, so that it retries instead of giving up.
+        raise EnvelopeError(503, "directory_stale", "this node holds no current directory to verify senders")
+    return dirs.key(state, kid)
 
 
 def receive(token: str, *, remote_addr: str = "") -> tuple[int, dict[str, Any]]:
@@ -226,12 +260,17 @@ def receive(token: str, *, remote_addr: str = "") -> tuple[int, dict[str, Any]]:
     refusal. Nothing refused is stored; every refusal is logged with its reason."""
     digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
     claimed = message_id = ""
+    with contextlib.suppress(EnvelopeError):
+        claimed = str(routing_header(token).get("h247_sender", ""))
     try:
         if len(token) > settings.FEDERATION_MAX_ENVELOPE_BYTES:
             raise EnvelopeError(413, "too_large", "envelope exceeds the size limit")
         enc = keys.encryption_key()
         opened = open_envelope(
-            token, me=settings.NODE.state, my_keys={str(enc.kid): enc}, sender_key=_sender_key,
+            token,
+            me=settings.NODE.state,
+            my_keys={str(enc.kid): enc},
+            sender_key=_sender_key,
             skew=timedelta(seconds=settings.FEDERATION_CLOCK_SKEW_SECONDS),
         )
         claimed, message_id = opened.message["sender"], opened.message["id"]
@@ -239,12 +278,19 @@ def receive(token: str, *, remote_addr: str = "") -> tuple[int, dict[str, Any]]:
     except EnvelopeError as exc:
         log.warning("refused envelope %s from %s: %s (%s)", digest[:16], claimed or remote_addr, exc.code, exc.reason)
         RefusedEnvelope.objects.create(
-            code=exc.code, reason=exc.reason[:2000], claimed_sender=claimed[:16],
-            envelope_sha256=digest, remote_addr=remote_addr[:64],
+            code=exc.code,
+            reason=exc.reason[:2000],
+            claimed_sender=claimed[:16],
+            envelope_sha256=digest,
+            remote_addr=remote_addr[:64],
         )
         answer: dict[str, Any] = {"error": exc.code, "reason": exc.reason}
         if exc.code == "duplicate":
-            answer["receipt"] = InboxMessage.objects.filter(message_id=message_id).values_list("receipt", flat=True).first()
+            answer["receipt"] = (
+                InboxMessage.objects.filter(message_id=message_id).values_list("receipt", flat=True).first()
+            )
+            if answer["receipt"] is None:  # a conflict on something else than this message
+                answer.update(error="conflict", receipt=None)
         return exc.status, answer
 
 
@@ -258,23 +304,44 @@ def _store(opened: Opened) -> str:
             if InboxMessage.objects.filter(message_id=message["id"]).exists():
                 raise EnvelopeError(409, "duplicate", f"message {message['id']} was already received")
             last = (
-                InboxMessage.objects.filter(sender=message["sender"], case_ref=message["case_ref"])
-                .aggregate(m=Max("seq"))["m"] or 0
+                InboxMessage.objects.filter(sender=message["sender"], case_ref=message["case_ref"]).aggregate(
+                    m=Max("seq")
+                )["m"]
+                or 0
             )
             if message["seq"] <= last:
-                raise EnvelopeError(409, "replay", f"sequence {message['seq']} of case {message['case_ref']} was already used")
+                raise EnvelopeError(
+                    409, "replay", f"sequence {message['seq']} of case {message['case_ref']} was already used"
+                )
             if message["seq"] != last + 1:
                 raise EnvelopeError(409, "out_of_order", f"expected sequence {last + 1}, got {message['seq']}")
             received_at = timezone.now()
             receipt = sign_receipt(opened, signing_key=keys.signing_key(), received_at=received_at)
             InboxMessage.objects.create(
-                message_id=message["id"], type=message["type"], sender=message["sender"],
-                case_ref=message["case_ref"], seq=message["seq"], message=message,
-                signed=opened.signed, envelope_sha256=opened.digest, received_at=received_at,
+                message_id=message["id"],
+                type=message["type"],
+                sender=message["sender"],
+                case_ref=message["case_ref"],
+                seq=message["seq"],
+                message=message,
+                signed=opened.signed,
+                envelope_sha256=opened.digest,
+                received_at=received_at,
                 receipt=receipt,
             )
             handler(message)
+    except (ValidationError, DataError) as exc:
+        # What the ORM refuses (a malformed id, a value too long for its column) is the
+        # sender's error, and the transaction has rolled back: nothing is stored.
+        raise EnvelopeError(422, "invalid_body", f"message body does not fit: {exc}") from None
     except IntegrityError:
         raise EnvelopeError(409, "duplicate", f"message {message['id']} was already received") from None
-    log.info("received %s %s from %s (case %s, seq %d)", message["type"], message["id"], message["sender"], message["case_ref"], message["seq"])
+    log.info(
+        "received %s %s from %s (case %s, seq %d)",
+        message["type"],
+        message["id"],
+        message["sender"],
+        message["case_ref"],
+        message["seq"],
+    )
     return receipt

@@ -4,44 +4,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DirectoryEntry',
+            name="DirectoryEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(max_length=3, unique=True)),
-                ('base_url', models.URLField()),
-                ('keys', models.JSONField(default=dict)),
-                ('languages', models.JSONField(default=list)),
-                ('time_zone', models.CharField(default='UTC', max_length=64)),
-                ('contacts', models.JSONField(default=dict)),
-                ('active', models.BooleanField(default=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("state", models.CharField(max_length=3, unique=True)),
+                ("base_url", models.URLField()),
+                ("keys", models.JSONField(default=dict)),
+                ("languages", models.JSONField(default=list)),
+                ("time_zone", models.CharField(default="UTC", max_length=64)),
+                ("contacts", models.JSONField(default=dict)),
+                ("active", models.BooleanField(default=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'directory entries',
-                'ordering': ['state'],
+                "verbose_name_plural": "directory entries",
+                "ordering": ["state"],
             },
         ),
         migrations.CreateModel(
-            name='DirectorySnapshot',
+            name="DirectorySnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.BigIntegerField(unique=True)),
-                ('issued_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('document', models.JSONField()),
-                ('signed', models.TextField()),
-                ('fetched_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.BigIntegerField(unique=True)),
+                ("issued_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                ("document", models.JSONField()),
+                ("signed", models.TextField()),
+                ("fetched_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-version'],
+                "ordering": ["-version"],
             },
         ),
     ]

@@ -4,66 +4,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='RefusedEnvelope',
+            name="RefusedEnvelope",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('code', models.CharField(max_length=32)),
-                ('reason', models.TextField()),
-                ('claimed_sender', models.CharField(blank=True, max_length=16)),
-                ('envelope_sha256', models.CharField(max_length=64)),
-                ('remote_addr', models.CharField(blank=True, max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("code", models.CharField(max_length=32)),
+                ("reason", models.TextField()),
+                ("claimed_sender", models.CharField(blank=True, max_length=16)),
+                ("envelope_sha256", models.CharField(max_length=64)),
+                ("remote_addr", models.CharField(blank=True, max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='InboxMessage',
+            name="InboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message_id', models.UUIDField(unique=True)),
-                ('type', models.CharField(max_length=64)),
-                ('sender', models.CharField(max_length=3)),
-                ('case_ref', models.CharField(max_length=64)),
-                ('seq', models.PositiveIntegerField()),
-                ('message', models.JSONField()),
-                ('signed', models.TextField()),
-                ('envelope_sha256', models.CharField(max_length=64)),
-                ('received_at', models.DateTimeField()),
-                ('receipt', models.TextField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("message_id", models.UUIDField(unique=True)),
+                ("type", models.CharField(max_length=64)),
+                ("sender", models.CharField(max_length=3)),
+                ("case_ref", models.CharField(max_length=64)),
+                ("seq", models.PositiveIntegerField()),
+                ("message", models.JSONField()),
+                ("signed", models.TextField()),
+                ("envelope_sha256", models.CharField(max_length=64)),
+                ("received_at", models.DateTimeField()),
+                ("receipt", models.TextField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('sender', 'case_ref', 'seq'), name='inbox_order')],
+                "constraints": [models.UniqueConstraint(fields=("sender", "case_ref", "seq"), name="inbox_order")],
             },
         ),
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message_id', models.UUIDField(unique=True)),
-                ('type', models.CharField(max_length=64)),
-                ('recipient', models.CharField(max_length=3)),
-                ('case_ref', models.CharField(max_length=64)),
-                ('seq', models.PositiveIntegerField()),
-                ('message', models.JSONField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered')], default='pending', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(db_index=True)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('receipt', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("message_id", models.UUIDField(unique=True)),
+                ("type", models.CharField(max_length=64)),
+                ("recipient", models.CharField(max_length=3)),
+                ("case_ref", models.CharField(max_length=64)),
+                ("seq", models.PositiveIntegerField()),
+                ("message", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("delivered", "Delivered")], default="pending", max_length=16
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(db_index=True)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("receipt", models.TextField(blank=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='federation__status_ac1483_idx')],
-                'constraints': [models.UniqueConstraint(fields=('recipient', 'case_ref', 'seq'), name='outbox_order')],
+                "indexes": [models.Index(fields=["status", "next_attempt_at"], name="federation__status_ac1483_idx")],
+                "constraints": [models.UniqueConstraint(fields=("recipient", "case_ref", "seq"), name="outbox_order")],
             },
         ),
     ]

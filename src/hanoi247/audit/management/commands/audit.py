@@ -7,6 +7,7 @@ from hanoi247.audit.services import verify
 
 class Command(BaseCommand):
     help = "Audit log tools. `audit verify` recomputes the hash chain."
+    requires_system_checks: list[str] = []  # fast start: checks run with `serve` and `check`
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["verify"])

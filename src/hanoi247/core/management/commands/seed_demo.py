@@ -28,28 +28,41 @@ NAMES = {
 
 class Command(BaseCommand):
     help = "Create demo users for each role (demo network only) and print their log-ins as JSON."
+    requires_system_checks: list[str] = []  # fast start: checks run with `serve` and `check`
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--password", default=DEMO_PASSWORD)
 
     def handle(self, *args: Any, **options: Any) -> None:
         state = settings.NODE.state
-        roles = [Role.SECRETARIAT, Role.NODE_ADMIN] if settings.NODE.is_secretariat else [
-            Role.OFFICER, Role.CENTRAL_AUTHORITY, Role.SUPERVISOR, Role.NODE_ADMIN]
+        roles = (
+            [Role.SECRETARIAT, Role.NODE_ADMIN]
+            if settings.NODE.is_secretariat
+            else [Role.OFFICER, Role.CENTRAL_AUTHORITY, Role.SUPERVISOR, Role.NODE_ADMIN]
+        )
         users = []
         token = ""
         for role in roles:
             username = f"{state.lower()}.{USERNAMES[role]}"
             user = User.objects.filter(username=username).first() or create_user(
-                username, options["password"], role=role, state=state,
-                full_name=f"{NAMES[role]} {state}", email=f"{username}@{state.lower()}.demo.invalid",
+                username,
+                options["password"],
+                role=role,
+                state=state,
+                full_name=f"{NAMES[role]} {state}",
+                email=f"{username}@{state.lower()}.demo.invalid",
             )
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
-                user=user, name="demo", confirmed=True)
+                user=user, name="demo", confirmed=True
+            )
             if role == Role.OFFICER and not token:
                 _, token = ApiToken.issue(user, "demo")
-            users.append({
-                "username": username, "role": role.value, "password": options["password"],
-                "totp_secret": base64.b32encode(device.bin_key).decode().rstrip("="),
-            })
+            users.append(
+                {
+                    "username": username,
+                    "role": role.value,
+                    "password": options["password"],
+                    "totp_secret": base64.b32encode(device.bin_key).decode().rstrip("="),
+                }
+            )
         self.stdout.write(json.dumps({"state": state, "users": users, "api_token": token}))

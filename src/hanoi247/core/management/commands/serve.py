@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
         from hanoi247.wsgi import application
 
-        class Server(BaseApplication):  # type: ignore[misc]
+        class Server(BaseApplication):
             def load_config(self) -> None:
                 for key, value in {
                     "bind": f"{options['host']}:{options['port']}",

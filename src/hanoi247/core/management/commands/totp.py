@@ -7,6 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 class Command(BaseCommand):
     help = "Print a user's current TOTP code (for the demo network: no phone needed)."
+    requires_system_checks: list[str] = []  # fast start: checks run with `serve` and `check`
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")

@@ -10,6 +10,7 @@ from hanoi247.federation import keys
 
 class Command(BaseCommand):
     help = "The signed directory: export this node's entry, register nodes, publish, sync, show."
+    requires_system_checks: list[str] = []  # fast start: checks run with `serve` and `check`
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -17,8 +18,12 @@ class Command(BaseCommand):
         export.add_argument("--contact", default="", help="JSON object of 24/7 contacts")
         register = sub.add_parser("register", help="(secretariat) register node entries")
         register.add_argument("files", nargs="+", type=Path)
-        sub.add_parser("publish", help="(secretariat) sign a new directory version")
-        sub.add_parser("sync", help="fetch and verify the directory from the secretariat")
+        register.add_argument("--publish", action="store_true", help="sign a new version afterwards")
+        register.add_argument("--out", type=Path, help="also write the signed directory to this file")
+        publish = sub.add_parser("publish", help="(secretariat) sign a new directory version")
+        publish.add_argument("--out", type=Path, help="also write the signed directory to this file")
+        sync = sub.add_parser("sync", help="fetch and verify the directory from the secretariat")
+        sync.add_argument("--file", type=Path, help="take the signed directory from a file instead (offline)")
         sub.add_parser("show", help="print the directory this node holds")
         sub.add_parser("root-key", help="(secretariat) the public key nodes pin")
 
@@ -32,11 +37,12 @@ class Command(BaseCommand):
                 for path in options["files"]:
                     entry = services.register(json.loads(path.read_text()))
                     self.stdout.write(f"registered {entry.state}")
+                if options["publish"]:
+                    self._publish(options["out"])
             elif action == "publish":
-                snap = services.publish()
-                self.stdout.write(f"published directory version {snap.version}, valid until {snap.expires_at:%Y-%m-%d %H:%M} UTC")
+                self._publish(options["out"])
             elif action == "sync":
-                snap = services.sync()
+                snap = services.accept(options["file"].read_text()) if options["file"] else services.sync()
                 self.stdout.write(f"holding directory version {snap.version} ({len(snap.document['nodes'])} nodes)")
             elif action == "show":
                 found = services.current(max_age=0)
@@ -47,3 +53,11 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(keys.public_jwk(keys.signing_key())))
         except (services.DirectoryError, json.JSONDecodeError, OSError) as exc:
             raise CommandError(str(exc)) from None
+
+    def _publish(self, out: Path | None) -> None:
+        snap = services.publish()
+        if out:
+            out.write_text(snap.signed)
+        self.stdout.write(
+            f"published directory version {snap.version}, valid until {snap.expires_at:%Y-%m-%d %H:%M} UTC"
+        )

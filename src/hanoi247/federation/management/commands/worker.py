@@ -15,6 +15,7 @@ log = logging.getLogger("hanoi247.worker")
 
 class Command(BaseCommand):
     help = "Deliver the outbox with retries and keep the directory fresh."
+    requires_system_checks: list[str] = []  # fast start: checks run with `serve` and `check`
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=0.5, help="seconds between outbox polls")
@@ -56,3 +57,5 @@ def refresh_directory() -> None:
             directory.sync()
     except directory.DirectoryError as exc:
         log.warning("directory refresh failed: %s", exc)
+    except Exception:  # a database hiccup must not end the worker: it tries again next round
+        log.exception("directory refresh failed")

@@ -1,0 +1,74 @@
+"""The hash-chained audit log and `hanoi247 audit verify`."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from hanoi247.audit import services as audit
+from hanoi247.audit.models import AuditEntry, AuditHead
+
+
+@pytest.fixture
+def chain(db: None) -> list[AuditEntry]:
+    return [
+        audit.record(
+            "request.viewed", actor=f"user{i}", object_type="request", object_id=str(i), data={"i": i, "text": "ü"}
+        )
+        for i in range(1, 21)
+    ]
+
+
+def test_an_intact_chain_verifies(chain: list[AuditEntry], capsys: pytest.CaptureFixture[str]) -> None:
+    assert audit.verify().ok and audit.verify().checked == 20
+    call_command("audit", "verify")
+    assert "audit chain OK: 20 entries" in capsys.readouterr().out
+
+
+def test_each_entry_links_to_the_previous(chain: list[AuditEntry]) -> None:
+    for before, after in itertools.pairwise(chain):
+        assert after.prev_hash == before.hash and after.seq == before.seq + 1
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("actor", "someone else"), ("action", "request.deleted"), ("object_id", "99"), ("data", {"i": 7, "text": "u"})],
+)
+def test_a_changed_entry_is_named(chain: list[AuditEntry], field: str, value: object) -> None:
+    AuditEntry.objects.filter(seq=7).update(**{field: value})
+    result = audit.verify()
+    assert (result.ok, result.broken_seq) == (False, 7)
+    with pytest.raises(CommandError, match="entry #7"):
+        call_command("audit", "verify")
+
+
+def test_a_recomputed_hash_still_breaks_the_next_link(chain: list[AuditEntry]) -> None:
+    entry = AuditEntry.objects.get(seq=5)
+    entry.actor = "forger"
+    entry.hash = audit.entry_hash(
+        prev_hash=entry.prev_hash,
+        seq=5,
+        at=entry.at,
+        actor="forger",
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        data=entry.data,
+    )
+    entry.save()
+    assert audit.verify().broken_seq == 6
+
+
+def test_a_removed_entry_is_named(chain: list[AuditEntry]) -> None:
+    AuditEntry.objects.filter(seq=12).delete()
+    assert audit.verify().broken_seq == 12
+
+
+def test_truncation_is_detected_by_the_head(chain: list[AuditEntry]) -> None:
+    AuditEntry.objects.filter(seq__gt=18).delete()
+    result = audit.verify()
+    assert not result.ok and "removed" in result.reason
+    assert AuditHead.objects.get().seq == 20
