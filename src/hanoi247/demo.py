@@ -7,6 +7,7 @@ tries is what the tests check.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -180,12 +181,31 @@ class Network:
             if node.process and node.process.poll() is None:
                 os.killpg(node.process.pid, signal.SIGTERM)
         for node in self.all:
-            if node.process:
-                try:
-                    node.process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(node.process.pid, signal.SIGKILL)
-                    node.process.wait()
+            self._reap(node)
+
+    def stop_node(self, node: Node) -> None:
+        """Stop one node (as an outage would), and wait until its port is free again."""
+        if node.process and node.process.poll() is None:
+            os.killpg(node.process.pid, signal.SIGTERM)
+        self._reap(node)
+
+    @staticmethod
+    def _reap(node: Node, timeout: float = 15.0) -> None:
+        """Wait for the node's whole process group (web workers, delivery worker) to end."""
+        if node.process is None:
+            return
+        deadline = time.monotonic() + timeout
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            node.process.wait(timeout=timeout)
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(node.process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(node.process.pid, signal.SIGKILL)
+        node.process.wait()
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -114,12 +114,7 @@ def test_delivery_survives_the_recipient_being_down(tmp_path: Path) -> None:
     try:
         vnm, fra = api(net, "VNM"), api(net, "FRA")
         down = net.node("FRA")
-        assert down.process is not None
-        import os
-        import signal
-
-        os.killpg(down.process.pid, signal.SIGTERM)
-        down.process.wait(timeout=15)
+        net.stop_node(down)
         ids = [new_request(vnm) for _ in range(3)]
         for rid in ids:
             assert vnm.post(f"/requests/{rid}/submit").status_code == 200

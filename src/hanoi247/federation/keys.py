@@ -1,8 +1,8 @@
 """The node's own key pairs: Ed25519 to sign, X25519 to receive encrypted messages.
 
 Private keys live as JWK files under ``DATA_DIR/keys`` (mode 0600). Their ids are RFC 7638
-thumbprints, published in the directory; old keys stay on disk after a rotation so that
-what they signed or received stays readable.
+thumbprints, published in the directory. Rotation (a new key published beside the old one)
+is not built yet: one key of each kind per node.
 """
 
 from __future__ import annotations
