@@ -218,3 +218,14 @@ def test_refusals_name_the_claimed_sender(peer: Peer, own_keys: Any) -> None:
     msg = request_message(peer, recipient="BRA")
     post(envelope(peer, msg, own_keys))
     assert RefusedEnvelope.objects.get().claimed_sender == "FRA"
+
+
+@pytest.mark.parametrize(
+    "broken", [{"event": []}, {"event": {"kind": "submitted", "actor": "someone"}}, {"request": 7}]
+)
+def test_wrongly_shaped_bodies_are_422_not_500(peer: Peer, own_keys: Any, broken: dict[str, Any]) -> None:
+    msg = request_message(peer)
+    msg["body"].update(broken)
+    response = post(envelope(peer, msg, own_keys))
+    assert response.status_code == 422
+    assert not Request.objects.exists() and not InboxMessage.objects.exists()

@@ -393,7 +393,7 @@ def _receive_request(message: dict[str, Any]) -> None:
             delivered_at=timezone.now(),
         )
         _event_from_wire(req, event)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise EnvelopeError(422, "invalid_request", f"request body is malformed: {exc}") from None
     _event(req, "received", actor={"name": "", "role": "system", "state": settings.NODE.state})
 
@@ -407,7 +407,7 @@ def _receive_event(message: dict[str, Any]) -> None:
         req = Request.objects.filter(
             pk=body["request_id"], direction=Direction.OUTGOING, requested_state=message["sender"]
         ).first()
-        if req is None or outcome is None:
+        if req is None or outcome is None or str(req.pk) != message["case_ref"]:
             raise EnvelopeError(422, "invalid_event", "no such outgoing request to the sender, or unknown event")
         if wire["actor"].get("state") != message["sender"]:
             raise EnvelopeError(422, "invalid_event", "the event's actor is not of the sending State")

@@ -276,21 +276,23 @@ def receive(token: str, *, remote_addr: str = "") -> tuple[int, dict[str, Any]]:
         claimed, message_id = opened.message["sender"], opened.message["id"]
         return 200, {"receipt": _store(opened)}
     except EnvelopeError as exc:
-        log.warning("refused envelope %s from %s: %s (%s)", digest[:16], claimed or remote_addr, exc.code, exc.reason)
-        RefusedEnvelope.objects.create(
-            code=exc.code,
-            reason=exc.reason[:2000],
-            claimed_sender=claimed[:16],
-            envelope_sha256=digest,
-            remote_addr=remote_addr[:64],
-        )
         answer: dict[str, Any] = {"error": exc.code, "reason": exc.reason}
         if exc.code == "duplicate":
             answer["receipt"] = (
                 InboxMessage.objects.filter(message_id=message_id).values_list("receipt", flat=True).first()
             )
             if answer["receipt"] is None:  # a conflict on something else than this message
-                answer.update(error="conflict", receipt=None)
+                answer["error"] = "conflict"
+        log.warning(
+            "refused envelope %s from %s: %s (%s)", digest[:16], claimed or remote_addr, answer["error"], exc.reason
+        )
+        RefusedEnvelope.objects.create(
+            code=answer["error"],
+            reason=exc.reason[:2000],
+            claimed_sender=claimed[:16],
+            envelope_sha256=digest,
+            remote_addr=remote_addr[:64],
+        )
         return exc.status, answer
 
 
