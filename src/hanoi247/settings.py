@@ -100,6 +100,10 @@ LOGIN_REDIRECT_URL = "cooperation:desk"
 LOGOUT_REDIRECT_URL = "accounts:login"
 OTP_TOTP_ISSUER = f"Hanoi 24/7 {NODE.state}"
 
+# Named per node: browsers do not separate cookies by port, and the demo runs every node on
+# 127.0.0.1 — with one cookie name, logging in to one node would log you out of the other.
+SESSION_COOKIE_NAME = f"h247_{NODE.state.lower()}_session"
+CSRF_COOKIE_NAME = f"h247_{NODE.state.lower()}_csrf"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 3600  # one shift
@@ -123,6 +127,7 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False

@@ -99,3 +99,31 @@ def test_public_url_is_a_trusted_origin_for_forms() -> None:
     from django.conf import settings
 
     assert "http://127.0.0.1:1" in settings.CSRF_TRUSTED_ORIGINS
+
+
+def test_after_the_code_the_officer_lands_where_they_were_going(personas: Any) -> None:
+    device = TOTPDevice.objects.create(user=personas["officer"], name="phone", confirmed=True)
+    client = Client()
+    client.post("/accounts/login/?next=/requests/new/preservation/", {"username": "officer", "password": PASSWORD})
+    response = client.post("/accounts/login/code/", {"token": code(device)})
+    assert response["Location"] == "/requests/new/preservation/"
+
+
+def test_an_unsafe_next_is_ignored(personas: Any) -> None:
+    device = TOTPDevice.objects.create(user=personas["officer"], name="phone", confirmed=True)
+    client = Client()
+    client.post("/accounts/login/?next=https://evil.invalid/", {"username": "officer", "password": PASSWORD})
+    assert client.post("/accounts/login/code/", {"token": code(device)})["Location"] == "/"
+
+
+def test_administrators_land_in_the_admin(personas: Any) -> None:
+    device = TOTPDevice.objects.create(user=personas["admin"], name="phone", confirmed=True)
+    client = Client()
+    client.post("/accounts/login/", {"username": "admin", "password": PASSWORD})
+    assert client.post("/accounts/login/code/", {"token": code(device)})["Location"] == "/admin/"
+
+
+def test_each_node_names_its_own_cookies() -> None:
+    from django.conf import settings
+
+    assert settings.SESSION_COOKIE_NAME == "h247_vnm_session" and settings.CSRF_COOKIE_NAME == "h247_vnm_csrf"

@@ -70,7 +70,13 @@ def test_unknown_elements_are_refused(complete_payload: dict[str, Any]) -> None:
 
 
 def test_empty_request_names_every_required_element() -> None:
-    assert {m.field for m in problems(PRESERVATION, {})} == set(ELEMENTS)
+    assert {m.field for m in problems(PRESERVATION, {})} == {*ELEMENTS, "custodian"}
+
+
+def test_field_errors_and_cross_field_rules_come_in_one_answer(complete_payload: dict[str, Any]) -> None:
+    del complete_payload["offence"], complete_payload["custodian"]
+    complete_payload["follow_up_mla"] = False
+    assert {m.field for m in problems(PRESERVATION, complete_payload)} == {"offence", "custodian", "follow_up_mla"}
 
 
 def test_clean_normalises_for_the_wire(complete_payload: dict[str, Any]) -> None:

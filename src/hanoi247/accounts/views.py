@@ -20,10 +20,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hanoi247.accounts.forms import TokenForm
 from hanoi247.accounts.models import ApiToken, User
-from hanoi247.accounts.services import acting_user, passed_second_factor
+from hanoi247.accounts.services import acting_user, is_local_case_handler, passed_second_factor
 from hanoi247.audit import services as audit
 
 PENDING = "h247_pending_user"
+NEXT = "h247_after_login"
+
+
+def landing(user: User) -> str:
+    """Where a user starts: case handlers at the desk, administrators in the admin."""
+    return reverse("cooperation:desk") if is_local_case_handler(user) else reverse("admin:index")
 
 
 class PasswordLoginView(LoginView):
@@ -37,6 +43,7 @@ class PasswordLoginView(LoginView):
         # Password alone does not log in an officer: remember who passed it, ask for the code.
         self.request.session.cycle_key()
         self.request.session[PENDING] = user.pk
+        self.request.session[NEXT] = self.get_redirect_url()
         has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
         return redirect("accounts:verify" if has_device else "accounts:enrol")
 
@@ -51,7 +58,8 @@ def _complete(request: HttpRequest, user: User, device: TOTPDevice) -> HttpRespo
     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, device)
     audit.record("user.login", actor=user.username, object_type="user", object_id=str(user.pk))
-    return redirect(reverse("cooperation:desk"))
+    # ``next`` was checked to be a safe, same-site URL by LoginView.get_redirect_url().
+    return redirect(request.session.pop(NEXT, "") or landing(user))
 
 
 def verify(request: HttpRequest) -> HttpResponse:

@@ -91,11 +91,20 @@ class PreservationRequest(BaseModel):
 
     @model_validator(mode="after")
     def _checks(self) -> PreservationRequest:
-        if not (self.custodian or self.system_location):
-            raise ValueError("custodian|identify the custodian of the data or the location of the information system")
-        if not self.follow_up_mla:
-            raise ValueError("follow_up_mla|confirm that a request for mutual legal assistance will follow")
+        for field, text in self.cross_checks(self.model_dump()):
+            raise ValueError(f"{field}|{text}")
         return self
+
+    @staticmethod
+    def cross_checks(payload: dict[str, Any]) -> list[tuple[str, str]]:
+        """Rules across fields, as (field, problem). Also run on an incomplete payload, so
+        that one answer names everything missing at once."""
+        found = []
+        if not (str(payload.get("custodian") or "").strip() or str(payload.get("system_location") or "").strip()):
+            found.append(("custodian", "identify the custodian of the data or the location of the information system"))
+        if payload.get("follow_up_mla") is False:
+            found.append(("follow_up_mla", "confirm that a request for mutual legal assistance will follow"))
+        return found
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,14 @@ def problems(request_type: RequestType, payload: dict[str, Any]) -> list[Missing
             out.append(
                 Missing(field, title, article, f"{title}: {text} ({article})" if article else f"{title}: {text}")
             )
+        # Field errors stop pydantic before the cross-field rules: add what they would say.
+        cross = getattr(request_type.schema, "cross_checks", None)
+        named = {m.field for m in out}
+        for field, text in cross(payload) if cross and isinstance(payload, dict) else []:
+            if field not in named:
+                meta = field_meta(request_type.schema, field)
+                title, article = str(meta.get("title", field)), str(meta.get("article", ""))
+                out.append(Missing(field, title, article, f"{title}: {text} ({article})"))
         return out
     return []
 

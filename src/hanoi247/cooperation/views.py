@@ -37,6 +37,8 @@ def case_handler(view: View) -> View:
 
 
 OPEN_INCOMING = [Status.DELIVERED, Status.ACKNOWLEDGED]
+FINAL = {Status.EXECUTED, Status.REFUSED}
+HTMX_STOP_POLLING = 286  # htmx swaps this answer in, then stops polling
 
 
 @case_handler
@@ -142,7 +144,10 @@ def detail(request: HttpRequest, request_id: str) -> HttpResponse:
 def live(request: HttpRequest, request_id: str) -> HttpResponse:
     """The status, actions and timeline, refreshed by htmx every few seconds."""
     req = services.get_request(request.user, request_id)
-    return render(request, "cooperation/_live.html", _detail_context(request, req))
+    response = render(request, "cooperation/_live.html", _detail_context(request, req))
+    if req.status in FINAL:
+        response.status_code = HTMX_STOP_POLLING
+    return response
 
 
 def _act(request: HttpRequest, request_id: str, act: Callable[[Request], Any], done: str) -> HttpResponse:
