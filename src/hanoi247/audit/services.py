@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from hanoi247.audit.models import AuditEntry, AuditHead
@@ -51,15 +50,13 @@ def record(
     it records commit together."""
     data = json.loads(json.dumps(data or {}, default=str))
     with transaction.atomic():
-        # The UPDATE takes the write lock (SQLite) or the row lock (PostgreSQL) before we
-        # read the head, so two writers can never chain onto the same predecessor.
-        if not AuditHead.objects.filter(pk=1).update(seq=F("seq") + 1):
-            AuditHead.objects.create(pk=1, seq=1, hash=GENESIS)
-        head = AuditHead.objects.get(pk=1)
-        at = timezone.now()
+        # SELECT … FOR UPDATE locks the head row on PostgreSQL; on SQLite the transaction
+        # began IMMEDIATE, so the write lock is already ours. Either way two writers can
+        # never chain onto the same predecessor. (The head row is made by a migration.)
+        head = AuditHead.objects.select_for_update().get(pk=1)
         fields = dict(
-            seq=head.seq,
-            at=at,
+            seq=head.seq + 1,
+            at=timezone.now(),
             actor=actor,
             action=action,
             object_type=object_type,
@@ -68,7 +65,7 @@ def record(
         )
         digest = entry_hash(prev_hash=head.hash, **fields)  # type: ignore[arg-type]
         entry = AuditEntry.objects.create(prev_hash=head.hash, hash=digest, **fields)
-        AuditHead.objects.filter(pk=1).update(hash=digest)
+        AuditHead.objects.filter(pk=1).update(seq=entry.seq, hash=digest)
     return entry
 
 

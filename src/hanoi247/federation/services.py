@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -15,7 +14,7 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, connections, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, Q
 from django.utils import timezone
 
 from hanoi247.directory import services as directory
@@ -88,32 +87,24 @@ def enqueue(*, type: str, recipient: str, case_ref: str, body: dict[str, Any]) -
             message=message,
             next_attempt_at=timezone.now(),
         )
-        transaction.on_commit(kick)
+        transaction.on_commit(lambda: kick(row))
     return row
 
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="h247-deliver")
-_kick_lock = threading.Lock()
-_kick_pending = False
 
 
-def kick() -> None:
-    """Try to deliver now, in the background of this process, instead of waiting for the
-    worker's next poll. Several kicks while one runs coalesce into one more run."""
-    global _kick_pending
-    with _kick_lock:
-        if _kick_pending:
-            return
-        _kick_pending = True
-    _executor.submit(_kicked)
+def kick(row: OutboxMessage) -> None:
+    """Deliver a message now, in the background of this process, instead of waiting for
+    the worker's next poll. If an earlier message of its case is still pending, the claim
+    fails and the worker delivers both, in order."""
+    _executor.submit(_deliver_now, row)
 
 
-def _kicked() -> None:
-    global _kick_pending
-    with _kick_lock:
-        _kick_pending = False
+def _deliver_now(row: OutboxMessage) -> None:
     try:
-        deliver_due()
+        if _claim(row):
+            deliver_one(row)
     except Exception:  # the worker will retry; a kick must never take the process down
         log.exception("immediate delivery failed")
     finally:
@@ -152,7 +143,7 @@ def deliver_due() -> int:
         for head in _heads():
             if head.next_attempt_at > moment or (head.lease_until and head.lease_until > moment):
                 continue
-            if not _claim(head.pk):
+            if not _claim(head):
                 continue
             progress = True
             if deliver_one(OutboxMessage.objects.get(pk=head.pk)):
@@ -161,11 +152,16 @@ def deliver_due() -> int:
             return delivered
 
 
-def _claim(pk: int) -> bool:
+def _claim(row: OutboxMessage) -> bool:
+    """Take a lease on ``row`` if it is pending, not leased, and first in its case."""
     moment = timezone.now()
+    earlier = OutboxMessage.objects.filter(
+        recipient=row.recipient, case_ref=row.case_ref, seq__lt=row.seq, status=OutboxMessage.Status.PENDING
+    )
     return bool(
-        OutboxMessage.objects.filter(pk=pk, status=OutboxMessage.Status.PENDING)
+        OutboxMessage.objects.filter(pk=row.pk, status=OutboxMessage.Status.PENDING)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=moment))
+        .filter(~Exists(earlier))
         .update(lease_until=moment + LEASE)
     )
 
@@ -303,8 +299,6 @@ def _store(opened: Opened) -> str:
         raise EnvelopeError(422, "unknown_type", f"message type {message['type']!r} is not understood")
     try:
         with transaction.atomic():
-            if InboxMessage.objects.filter(message_id=message["id"]).exists():
-                raise EnvelopeError(409, "duplicate", f"message {message['id']} was already received")
             last = (
                 InboxMessage.objects.filter(sender=message["sender"], case_ref=message["case_ref"]).aggregate(
                     m=Max("seq")
@@ -312,6 +306,9 @@ def _store(opened: Opened) -> str:
                 or 0
             )
             if message["seq"] <= last:
+                # A retransmission of what we hold (its receipt was lost), or a replay.
+                if InboxMessage.objects.filter(message_id=message["id"]).exists():
+                    raise EnvelopeError(409, "duplicate", f"message {message['id']} was already received")
                 raise EnvelopeError(
                     409, "replay", f"sequence {message['seq']} of case {message['case_ref']} was already used"
                 )
