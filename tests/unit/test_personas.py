@@ -142,3 +142,16 @@ def test_outsider_gets_401_from_the_api(cases: Any) -> None:
         response = getattr(client, method)(url, data=body, content_type="application/json")
         assert response.status_code == 401, (method, url)
     assert Client().get("/api/v1/requests").status_code == 401
+
+
+def test_account_pages_show_only_the_users_own_tokens(cases: Any, personas: Any) -> None:
+    officer_token = ApiToken.issue(personas["officer"], "officer's script")[0]
+    page = verified_client(personas["foreign"]).get("/accounts/tokens/")
+    assert page.status_code == 200 and officer_token.name.encode() not in page.content
+    assert Client().get("/accounts/tokens/")["Location"].startswith("/accounts/login/")
+
+
+def test_the_network_directory_is_public_and_holds_no_case_data(cases: Any) -> None:
+    page = Client().get("/network/")
+    assert page.status_code == 200 and b"FRA" in page.content
+    assert cases["draft"].reference.encode() not in page.content
