@@ -20,6 +20,7 @@ from joserfc.jwk import OKPKey
 
 from hanoi247.accounts.models import Role, User
 from hanoi247.accounts.services import create_user
+from hanoi247.demo import EXAMPLE_PRESERVATION
 
 PASSWORD = "correct horse battery staple"
 
@@ -152,17 +153,7 @@ def personas(db: None) -> dict[str, User]:
     }
 
 
-COMPLETE = {
-    "requesting_authority": "Department of Cybersecurity and High-Tech Crime Prevention, Hanoi",
-    "offence": "Fraud committed by means of an ICT system (Art. 18)",
-    "summary_of_facts": "A phishing campaign took savings from 300 victims between 1 and 20 November 2026.",
-    "data_categories": ["subscriber", "traffic"],
-    "data_to_preserve": "Account contact@example.fr at Example Mail SAS, log-ins 2026-11-01 to 2026-11-20 (UTC+7)",
-    "relation_to_offence": "The account sent the phishing messages.",
-    "custodian": "Example Mail SAS, Paris",
-    "necessity": "The provider keeps connection logs for 30 days only.",
-    "follow_up_mla": True,
-}
+COMPLETE = EXAMPLE_PRESERVATION
 
 
 @pytest.fixture

@@ -10,10 +10,13 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +25,62 @@ from typing import Any
 import httpx
 
 from hanoi247.states import SECRETARIAT
+
+# A complete Art. 42 request, for the demo's walk-through, the tests and the benchmarks.
+EXAMPLE_PRESERVATION: dict[str, Any] = {
+    "requesting_authority": "Department of Cybersecurity and High-Tech Crime Prevention, Hanoi",
+    "offence": "Fraud committed by means of an ICT system (Art. 18)",
+    "summary_of_facts": "A phishing campaign took savings from 300 victims between 1 and 20 November 2026.",
+    "data_categories": ["subscriber", "traffic"],
+    "data_to_preserve": "Account contact@example.fr at Example Mail SAS, log-ins 2026-11-01 to 2026-11-20 (UTC+7)",
+    "relation_to_offence": "The account sent the phishing messages.",
+    "custodian": "Example Mail SAS, Paris",
+    "necessity": "The provider keeps connection logs for 30 days only.",
+    "follow_up_mla": True,
+}
+
+
+def free_port_block(count: int) -> int:
+    """The first of ``count`` consecutive free ports on loopback."""
+    for _ in range(200):
+        base = random.randint(20000, 40000)
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free block of ports on loopback")
+
+
+def throwaway_databases(states: list[str], prefix: str) -> dict[str, str]:
+    """With DATABASE_URL=postgres://…, one new PostgreSQL database per node, by State;
+    otherwise nothing (each node then has its SQLite file). Drop them with drop_databases."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return {}
+    import psycopg
+
+    server = url.rsplit("/", 1)[0]
+    urls = {}
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        for state in states:
+            name = f"{prefix}_{uuid.uuid4().hex[:8]}_{state.lower()}"
+            conn.execute(f'CREATE DATABASE "{name}"')
+            urls[state] = f"{server}/{name}"
+    return urls
+
+
+def drop_databases(urls: dict[str, str]) -> None:
+    if not urls:
+        return
+    import psycopg
+
+    server = next(iter(urls.values())).rsplit("/", 1)[0]
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        for url in urls.values():
+            conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 @dataclass

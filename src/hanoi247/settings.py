@@ -78,14 +78,24 @@ TEMPLATES = [
 ]
 
 _default_db = f"sqlite:///{DATA_DIR / 'node.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db))}
+# Connections are kept (and checked before reuse): opening one to PostgreSQL costs more than
+# a whole delivery.
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", _default_db),
+        conn_max_age=int(os.environ.get("HANOI247_CONN_MAX_AGE", 300)),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process and the worker read while one writes; IMMEDIATE takes the
     # write lock at BEGIN so that two writers queue instead of failing on lock upgrade.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # Checkpoints are the worker's job (every poll), not a commit's that happens to
+        # cross the threshold: a large one here is only the safety net if no worker runs.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=20000;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

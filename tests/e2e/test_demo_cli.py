@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import free_port_block
+from hanoi247.demo import free_port_block
 
 pytestmark = pytest.mark.network
 

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from hanoi247.demo import Network
+from hanoi247.demo import Network, drop_databases
 from tests.conftest import COMPLETE
-from tests.e2e.conftest import _pg_drop, api, start_network
+from tests.e2e.conftest import api, start_network
 
 pytestmark = pytest.mark.network
 
@@ -127,7 +127,7 @@ def test_delivery_survives_the_recipient_being_down(tmp_path: Path) -> None:
             wait_for(lambda rid=rid: status_at(vnm, rid), lambda s: s == "delivered", timeout=30)
     finally:
         net.stop()
-        _pg_drop(created)
+        drop_databases(created)
 
 
 def test_network_description_for_scripts(live_network: Network) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, connections, transaction
+from django.db import DataError, IntegrityError, close_old_connections, connection, transaction
 from django.db.models import Exists, Max, Q
 from django.utils import timezone
 
@@ -65,10 +65,16 @@ def on_delivered(message_type: str) -> Callable[[DeliveredHook], DeliveredHook]:
 
 
 def enqueue(*, type: str, recipient: str, case_ref: str, body: dict[str, Any]) -> OutboxMessage:
-    """Queue a message in the caller's transaction; it leaves only if that commits."""
+    """Queue a message in the caller's transaction; it leaves only if that commits.
+
+    When it is the only undelivered message of its case, it is leased to this process at
+    once and delivered right after commit (the "kick"); the worker steps in only if that
+    fails (the lease then runs out). Otherwise the worker delivers the case in order."""
     with transaction.atomic():
-        last = OutboxMessage.objects.filter(recipient=recipient, case_ref=case_ref).aggregate(m=Max("seq"))["m"]
+        pending = OutboxMessage.objects.filter(recipient=recipient, case_ref=case_ref)
+        last = pending.aggregate(m=Max("seq"))["m"]
         seq = (last or 0) + 1
+        first_in_line = last is None or not pending.filter(status=OutboxMessage.Status.PENDING).exists()
         message = new_message(
             type=type,
             sender=settings.NODE.state,
@@ -78,6 +84,7 @@ def enqueue(*, type: str, recipient: str, case_ref: str, body: dict[str, Any]) -
             seq=seq,
             ttl=timedelta(seconds=settings.FEDERATION_MESSAGE_TTL_SECONDS),
         )
+        moment = timezone.now()
         row = OutboxMessage.objects.create(
             message_id=message["id"],
             type=type,
@@ -85,9 +92,11 @@ def enqueue(*, type: str, recipient: str, case_ref: str, body: dict[str, Any]) -
             case_ref=case_ref,
             seq=seq,
             message=message,
-            next_attempt_at=timezone.now(),
+            next_attempt_at=moment,
+            lease_until=moment + LEASE if first_in_line else None,
         )
-        transaction.on_commit(lambda: kick(row))
+        if first_in_line:
+            transaction.on_commit(lambda: kick(row))
     return row
 
 
@@ -95,20 +104,19 @@ _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="h247-deliver")
 
 
 def kick(row: OutboxMessage) -> None:
-    """Deliver a message now, in the background of this process, instead of waiting for
-    the worker's next poll. If an earlier message of its case is still pending, the claim
-    fails and the worker delivers both, in order."""
+    """Deliver a message leased to this process now, in its background, instead of
+    waiting for the worker's next poll."""
     _executor.submit(_deliver_now, row)
 
 
 def _deliver_now(row: OutboxMessage) -> None:
+    close_old_connections()
     try:
-        if _claim(row):
-            deliver_one(row)
+        deliver_one(row)
     except Exception:  # the worker will retry; a kick must never take the process down
         log.exception("immediate delivery failed")
     finally:
-        connections.close_all()
+        close_old_connections()
 
 
 _client: httpx.Client | None = None
@@ -158,12 +166,18 @@ def _claim(row: OutboxMessage) -> bool:
     earlier = OutboxMessage.objects.filter(
         recipient=row.recipient, case_ref=row.case_ref, seq__lt=row.seq, status=OutboxMessage.Status.PENDING
     )
-    return bool(
-        OutboxMessage.objects.filter(pk=row.pk, status=OutboxMessage.Status.PENDING)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=moment))
-        .filter(~Exists(earlier))
-        .update(lease_until=moment + LEASE)
-    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A lease lost in a crash only expires; it need not wait for the disk. (The
+            # message itself was committed durably with the change that queued it.)
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        return bool(
+            OutboxMessage.objects.filter(pk=row.pk, status=OutboxMessage.Status.PENDING)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=moment))
+            .filter(~Exists(earlier))
+            .update(lease_until=moment + LEASE)
+        )
 
 
 def deliver_one(row: OutboxMessage) -> bool:
