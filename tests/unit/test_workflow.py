@@ -197,3 +197,15 @@ def test_listing_requests_through_the_api_is_audited(network: Any, officer: Any,
     token = ApiToken.issue(officer, "t")[1]
     Client(headers={"Authorization": f"Bearer {token}"}).get("/api/v1/requests")
     assert AuditEntry.objects.get(action="request.listed").data == {"ids": [str(req.pk)]}
+
+
+def test_a_delivery_recorded_twice_counts_once(network: Any, officer: Any, complete_payload: Any) -> None:
+    from hanoi247.federation.services import _mark_delivered
+
+    req = services.create_draft(officer, type="preservation", recipient="FRA", payload=complete_payload)
+    services.submit(officer, req)
+    row = OutboxMessage.objects.get()
+    receipt = {"received_at": iso(now())}
+    _mark_delivered(row, "receipt", receipt)
+    _mark_delivered(row, "receipt", receipt)  # a late kick and the worker both sent it
+    assert req.events.filter(kind="delivered").count() == 1

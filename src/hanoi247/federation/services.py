@@ -222,7 +222,8 @@ def _json(response: httpx.Response) -> dict[str, Any]:
 
 def _mark_delivered(row: OutboxMessage, receipt: str, body: dict[str, Any]) -> None:
     with transaction.atomic():
-        OutboxMessage.objects.filter(pk=row.pk).update(
+        # Only the first of two senders (a late kick and the worker) records the delivery.
+        first = OutboxMessage.objects.filter(pk=row.pk, status=OutboxMessage.Status.PENDING).update(
             status=OutboxMessage.Status.DELIVERED,
             delivered_at=timezone.now(),
             receipt=receipt,
@@ -231,7 +232,7 @@ def _mark_delivered(row: OutboxMessage, receipt: str, body: dict[str, Any]) -> N
             last_error="",
         )
         hook = DELIVERED_HOOKS.get(row.type)
-        if hook:
+        if first and hook:
             hook(row, body)
 
 
