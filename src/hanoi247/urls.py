@@ -25,6 +25,7 @@ urlpatterns = [
     path("accounts/", include("hanoi247.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("network/", directory_views.network, name="network"),
+    path("treaty/", directory_views.treaty_status, name="treaty"),
     path("directory/v1/directory.jws", directory_views.signed_directory, name="signed-directory"),
     path("federation/v1/inbox", federation_views.inbox, name="federation-inbox"),
     path("federation/v1/ping", federation_views.ping, name="federation-ping"),

@@ -33,3 +33,39 @@ class DirectorySnapshot(models.Model):
 
     class Meta:
         ordering = ["-version"]
+
+
+class TreatyAction(models.Model):
+    """The treaty register: one signature, instrument, declaration or notification of one
+    participant (a State by ISO 3166 alpha-3, or an organisation such as "EUU")."""
+
+    class Kind(models.TextChoices):
+        SIGNATURE = "signature", "Signature"
+        RATIFICATION = "ratification", "Ratification"
+        ACCEPTANCE = "acceptance", "Acceptance"
+        APPROVAL = "approval", "Approval"
+        ACCESSION = "accession", "Accession"
+        WITHDRAWAL = "withdrawal_of_instrument", "Withdrawal of instrument"
+        DECLARATION = "declaration", "Declaration"
+        RESERVATION = "reservation", "Reservation"
+        NOTIFICATION = "notification", "Notification"
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        REPORTED = "reported", "Reported (date not confirmed)"
+
+    participant = models.CharField(max_length=3, db_index=True)
+    action = models.CharField(max_length=32, choices=Kind.choices)
+    date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
+    note = models.CharField(max_length=255, blank=True, default="")  # e.g. "reported at Hanoi, date not confirmed"
+    text = models.TextField(blank=True, default="")  # the text of a declaration or reservation
+    source = models.TextField(blank=True, default="")  # URLs, separated by " ; "
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["participant", "date", "action"]
+
+    def __str__(self) -> str:
+        return f"{self.participant} {self.action} {self.date or 'undated'}"

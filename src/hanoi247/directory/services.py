@@ -6,11 +6,15 @@ when its signature verifies, it has not expired and its version does not go back
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
 
 import httpx
 from django.conf import settings
@@ -19,7 +23,8 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
-from hanoi247.directory.models import DirectoryEntry, DirectorySnapshot
+from hanoi247.directory import treaty
+from hanoi247.directory.models import DirectoryEntry, DirectorySnapshot, TreatyAction
 from hanoi247.federation import keys
 from hanoi247.federation.envelope import JWS_REGISTRY, SIGN_ALG, canonical, iso, now, parse_time
 from hanoi247.states import SECRETARIAT, STATE_DEFAULTS, is_state_code, state_name
@@ -222,3 +227,167 @@ def peers() -> list[dict[str, Any]]:
         (n for s, n in directory.nodes.items() if s not in (settings.NODE.state, SECRETARIAT)),
         key=lambda n: n["name"],
     )
+
+
+# -- the treaty register (signatures, instruments, entry into force) ------------------------
+
+TREATY_CSV_FIELDS = ["participant", "code", "action", "date", "status", "note", "text", "source"]
+SHIPPED_CSV = Path(__file__).parent / "data" / "signatures-2025.csv"
+
+
+class TreatyImportError(Exception):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated
+
+
+def _parse_row(row: dict[str, Any], where: str) -> tuple[dict[str, Any], list[str]]:
+    errors: list[str] = []
+    name = str(row.get("participant") or "").strip()
+    code = str(row.get("code") or "").strip().upper()
+    if code:
+        participant = code if treaty.is_participant_code(code) else None
+        if participant is None:
+            errors.append(f"{where}: unknown participant code {code!r}")
+    else:
+        participant = treaty.resolve(name)
+        if participant is None:
+            errors.append(f"{where}: unknown participant {name!r}")
+    action = str(row.get("action") or "").strip().lower().replace(" ", "_")
+    if action not in TreatyAction.Kind.values:
+        errors.append(f"{where}: unknown action {action!r}")
+    raw_date = str(row.get("date") or "").strip()
+    day: date | None = None
+    if raw_date:
+        try:
+            day = date.fromisoformat(raw_date)
+        except ValueError:
+            errors.append(f"{where}: date {raw_date!r} is not YYYY-MM-DD")
+    raw_status = " ".join(str(row.get("status") or "").split())
+    status = next((s for s in TreatyAction.Status.values if raw_status.lower().startswith(s)), None)
+    if status is None:
+        errors.append(f"{where}: status {raw_status!r} is neither confirmed nor reported")
+    elif status == TreatyAction.Status.CONFIRMED and day is None and not raw_date:
+        errors.append(f"{where}: a confirmed {action or 'action'} needs a date")
+    note = str(row.get("note") or "").strip()
+    if not note and status and raw_status.lower() != status:
+        note = raw_status
+    source = row.get("source") or ""
+    if isinstance(source, list):
+        source = " ; ".join(str(s) for s in source)
+    fields = {
+        "participant": participant,
+        "action": action,
+        "date": day,
+        "status": status,
+        "note": note[:255],
+        "text": str(row.get("text") or "").strip(),
+        "source": str(source).strip(),
+    }
+    return fields, errors
+
+
+def import_rows(rows: Iterable[tuple[str, dict[str, Any]]]) -> ImportResult:
+    """Validate every row, then store them all or none. ``rows`` pairs a location (for error
+    messages) with the row. A row equal in participant, action, date and text updates."""
+    parsed: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for where, row in rows:
+        fields, row_errors = _parse_row(row, where)
+        errors += row_errors
+        parsed.append(fields)
+    if errors:
+        raise TreatyImportError(errors)
+    created = updated = 0
+    with transaction.atomic():
+        for fields in parsed:
+            key = {k: fields[k] for k in ("participant", "action", "date", "text")}
+            _, made = TreatyAction.objects.update_or_create(
+                **key, defaults={k: fields[k] for k in ("status", "note", "source")}
+            )
+            created += made
+            updated += not made
+    return ImportResult(created, updated)
+
+
+def import_csv(file: str | Path | IO[str]) -> ImportResult:
+    """Import the register's CSV (participant,action,date,status,source; optionally code, note,
+    text). Participants by UN or ISO 3166 name, or by code. All rows or none."""
+    if isinstance(file, str | Path):
+        with open(file, encoding="utf-8-sig", newline="") as handle:
+            return import_csv(handle)
+    reader = csv.DictReader(file)
+    missing = {"participant", "action", "date", "status"} - set(reader.fieldnames or [])
+    if missing:
+        raise TreatyImportError([f"row 1: missing column(s) {', '.join(sorted(missing))}"])
+    # Row numbers count the header as row 1, as a spreadsheet shows them.
+    return import_rows((f"row {n}", row) for n, row in enumerate(reader, start=2))
+
+
+def import_json(data: str | dict[str, Any]) -> ImportResult:
+    document = json.loads(data) if isinstance(data, str) else data
+    actions = document.get("actions") if isinstance(document, dict) else None
+    if not isinstance(actions, list):
+        raise TreatyImportError(["the document has no list of actions"])
+    return import_rows((f"action {n}", a if isinstance(a, dict) else {}) for n, a in enumerate(actions, start=1))
+
+
+def treaty_actions() -> list[TreatyAction]:
+    return list(TreatyAction.objects.order_by("participant", "date", "action", "id"))
+
+
+def export_csv() -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=TREATY_CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for a in treaty_actions():
+        writer.writerow(
+            {
+                "participant": treaty.participant_name(a.participant),
+                "code": a.participant,
+                "action": a.action,
+                "date": a.date.isoformat() if a.date else "",
+                "status": a.status,
+                "note": a.note,
+                "text": a.text,
+                "source": a.source,
+            }
+        )
+    return out.getvalue()
+
+
+def export_json() -> str:
+    actions = treaty_actions()
+    result = treaty.entry_into_force(actions)
+    document = {
+        "convention": "United Nations Convention against Cybercrime",
+        "exported_at": iso(now()),
+        "entry_into_force": result.date.isoformat() if result.date else None,
+        "instruments_counted": result.counted,
+        "instruments_needed": result.needed,
+        "actions": [
+            {
+                "participant": treaty.participant_name(a.participant),
+                "code": a.participant,
+                "organisation": treaty.is_organisation(a.participant),
+                "action": a.action,
+                "date": a.date.isoformat() if a.date else None,
+                "status": a.status,
+                "note": a.note,
+                "text": a.text,
+                "source": [s.strip() for s in a.source.split(" ; ") if s.strip()],
+            }
+            for a in actions
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
