@@ -199,8 +199,11 @@ class Network:
             *[str(n.data_dir / "entry.json") for n in self.nodes],
         )
         # Handed over as a file, as to a node off-line; running nodes then fetch it over HTTP.
-        with ThreadPoolExecutor(max_workers=len(self.nodes)) as pool:
-            list(pool.map(lambda n: n.run("directory", "sync", "--file", str(signed)), self.nodes))
+        with ThreadPoolExecutor(max_workers=len(self.all)) as pool:
+            steps = [lambda n=n: n.run("directory", "sync", "--file", str(signed)) for n in self.nodes]
+            # The secretariat's treaty register starts from the signatures shipped with the code.
+            steps.append(lambda: sec.run("treaty", "import", "--shipped"))
+            list(pool.map(lambda step: step(), steps))
         for node in self.all:
             node.login = json.loads((node.data_dir / "demo-logins.json").read_text())
 
