@@ -17,8 +17,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -200,9 +202,11 @@ class Network:
         )
         # Handed over as a file, as to a node off-line; running nodes then fetch it over HTTP.
         with ThreadPoolExecutor(max_workers=len(self.all)) as pool:
-            steps = [lambda n=n: n.run("directory", "sync", "--file", str(signed)) for n in self.nodes]
+            steps: list[Callable[[], str]] = [
+                partial(n.run, "directory", "sync", "--file", str(signed)) for n in self.nodes
+            ]
             # The secretariat's treaty register starts from the signatures shipped with the code.
-            steps.append(lambda: sec.run("treaty", "import", "--shipped"))
+            steps.append(partial(sec.run, "treaty", "import", "--shipped"))
             list(pool.map(lambda step: step(), steps))
         for node in self.all:
             node.login = json.loads((node.data_dir / "demo-logins.json").read_text())

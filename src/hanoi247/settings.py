@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "hanoi247.directory",
     "hanoi247.federation",
     "hanoi247.cooperation",
+    "hanoi247.reports",
 ]
 
 MIDDLEWARE = [

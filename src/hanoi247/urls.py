@@ -26,6 +26,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("network/", directory_views.network, name="network"),
     path("treaty/", directory_views.treaty_status, name="treaty"),
+    path("reports/", include("hanoi247.reports.urls")),
     path("directory/v1/directory.jws", directory_views.signed_directory, name="signed-directory"),
     path("federation/v1/inbox", federation_views.inbox, name="federation-inbox"),
     path("federation/v1/ping", federation_views.ping, name="federation-ping"),

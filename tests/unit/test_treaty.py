@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -259,3 +260,26 @@ def test_the_status_page_never_fails(db: None) -> None:
     response = Client().get("/treaty/")
     assert response.status_code == 200
     assert (D0 + timedelta(days=39 + 90)).isoformat() in response.content.decode()
+
+
+def test_the_signed_directory_carries_the_treaty_status(settings: Any, db: None, own_keys: Any) -> None:
+    import dataclasses
+
+    from django.test import Client
+
+    from hanoi247.directory import services as directory
+    from hanoi247.directory.models import DirectoryEntry
+
+    settings.NODE = dataclasses.replace(settings.NODE, kind="secretariat", state="UNO")
+    DirectoryEntry.objects.create(state="FRA", base_url="http://fra.invalid", keys={"sig": [], "enc": []})
+    directory.import_csv(
+        io.StringIO("participant,action,date,status,source\nFrance,signature,2025-10-25,confirmed,x\n")
+    )
+    snap = directory.publish()
+    assert snap.document["treaty"]["entry_into_force"] is None
+    assert snap.document["treaty"]["instruments_needed"] == 40
+    assert snap.document["treaty"]["signatories"] == ["FRA"]
+    directory._cache.clear()
+    page = Client().get("/network/").content.decode()
+    assert "Signatory" in page and "40 instruments" in page
+    directory._cache.clear()

@@ -3,37 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hanoi247.accounts.services import acting_user, passed_second_factor
+from hanoi247.accounts.decorators import only_for
+from hanoi247.accounts.services import acting_user
 from hanoi247.cooperation import services
 from hanoi247.cooperation.forms import ExecuteForm, RefuseForm, payload_of, request_form
 from hanoi247.cooperation.models import Direction, Request, Status
 from hanoi247.cooperation.schemas import REQUEST_TYPES, field_meta
 
-View = Callable[..., HttpResponse]
-
-
-def case_handler(view: View) -> View:
-    """Signed in with the second factor, and a case handler of this node's State — or 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not passed_second_factor(request.user):
-            return redirect_to_login(request.get_full_path())
-        if not services.is_local_case_handler(request.user):
-            raise Http404("No such page")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Signed in with the second factor, and a case handler of this node's State — or 404.
+case_handler = only_for(services.is_local_case_handler)
 
 
 OPEN_INCOMING = [Status.DELIVERED, Status.ACKNOWLEDGED]

@@ -11,7 +11,7 @@ import io
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -72,7 +72,7 @@ def publish(*, validity: timedelta | None = None) -> DirectorySnapshot:
     with transaction.atomic():
         last = DirectorySnapshot.objects.order_by("-version").values_list("version", flat=True).first()
         issued = now()
-        document = {
+        document: dict[str, Any] = {
             "version": (last or 0) + 1,
             "issued_at": iso(issued),
             "expires_at": iso(issued + validity),
@@ -90,6 +90,12 @@ def publish(*, validity: timedelta | None = None) -> DirectorySnapshot:
                 for e in DirectoryEntry.objects.filter(active=True)
             ],
         }
+        document["treaty"] = treaty_status()
+        if not any(n["state"] == settings.NODE.state for n in document["nodes"]):
+            # Nodes send to the secretariat too (statistics.report): it is listed under its
+            # own key, apart from the States' nodes, unless it registered an entry itself.
+            own = own_entry()
+            document["secretariat"] = {**own, "name": state_name(own["state"])}
         key = keys.signing_key()
         signed = jws.serialize_compact(
             {"alg": SIGN_ALG, "kid": key.kid, "typ": DIRECTORY_TYP},
@@ -100,6 +106,23 @@ def publish(*, validity: timedelta | None = None) -> DirectorySnapshot:
         snap = _store(document, signed)
     _cache.clear()
     return snap
+
+
+def treaty_status() -> dict[str, Any]:
+    """What the directory says of the Convention's status (Art. 65), from the register:
+    its entry into force, or how many instruments are still needed, and each party's own
+    date of entry into force."""
+    from hanoi247.directory import treaty
+
+    actions = treaty_actions()
+    status = treaty.entry_into_force(actions)
+    return {
+        "entry_into_force": status.date.isoformat() if status.date else None,
+        "instruments_counted": status.counted,
+        "instruments_needed": status.needed,
+        "parties": {code: day.isoformat() for code, day in sorted(status.parties.items())},
+        "signatories": sorted(treaty.signatures(actions)),
+    }
 
 
 def latest_signed() -> str | None:
@@ -168,6 +191,7 @@ class Directory:
     version: int
     expires_at: datetime
     nodes: dict[str, dict[str, Any]]
+    treaty: dict[str, Any] = field(default_factory=dict)  # see treaty_status()
 
     def node(self, state: str) -> dict[str, Any] | None:
         return self.nodes.get(state)
@@ -203,7 +227,11 @@ def current(max_age: float = 2.0) -> Directory | None:
         directory = Directory(
             version=snap.version,
             expires_at=snap.expires_at,
-            nodes={n["state"]: n for n in snap.document.get("nodes", [])},
+            nodes={
+                n["state"]: n
+                for n in [*snap.document.get("nodes", []), *filter(None, [snap.document.get("secretariat")])]
+            },
+            treaty=snap.document.get("treaty") or {},
         )
     _cache["d"] = (time.monotonic(), directory)
     return directory

@@ -17,8 +17,17 @@ def signed_directory(request: HttpRequest) -> HttpResponse:
 def network(request: HttpRequest) -> HttpResponse:
     """The public register of 24/7 points of contact (Art. 41)."""
     found = services.current()
-    nodes = sorted(found.nodes.values(), key=lambda n: n["name"]) if found else []
-    return render(request, "directory/network.html", {"directory": found, "nodes": nodes})
+    status = found.treaty if found else {}
+    parties, signatories = status.get("parties", {}), set(status.get("signatories", []))
+    nodes = (
+        [
+            {**n, "party_from": parties.get(n["state"]), "signatory": n["state"] in signatories}
+            for n in sorted(found.nodes.values(), key=lambda n: n["name"])
+        ]
+        if found
+        else []
+    )
+    return render(request, "directory/network.html", {"directory": found, "nodes": nodes, "treaty": status})
 
 
 def treaty_status(request: HttpRequest) -> HttpResponse:
