@@ -74,8 +74,22 @@ def test_a_node_aggregates_by_type_counterpart_and_time(node_requests: list[Requ
     assert body["refusals"] == [
         {"direction": "incoming", "type": "preservation", "ground": "human_rights", "count": None, "suppressed": True}
     ]
-    assert body["lapsed_preservations"] == {"count": 0, "tracked": False, "note": "not tracked yet"}
+    # Preserved until 400 days after the start of the period: not lapsed yet.
+    assert body["lapsed_preservations"] == {"count": 0, "suppressed": False, "note": reports.LAPSE_NOTE}
     assert reports.compute(str(YEAR - 1))["requests"] == []
+
+
+def test_preservations_past_their_term_count_as_lapsed(node_requests: list[Request]) -> None:
+    from django.utils import timezone
+
+    Request.objects.filter(status="executed").update(preserved_until=timezone.localdate() - timedelta(days=1))
+    assert reports.compute(PERIOD)["lapsed_preservations"]["count"] == 3
+    Request.objects.filter(status="executed").first().delete()  # type: ignore[union-attr]
+    assert reports.compute(PERIOD)["lapsed_preservations"] == {
+        "count": None,
+        "suppressed": True,
+        "note": reports.LAPSE_NOTE,
+    }
 
 
 def test_small_cells_and_percentiles_are_suppressed(network: Any, personas: Any, complete_payload: Any) -> None:
@@ -163,7 +177,11 @@ def fra_body(**changes: Any) -> dict[str, Any]:
             }
         ],
         "refusals": [],
-        "lapsed_preservations": {"count": 0, "tracked": False, "note": "not tracked yet"},
+        "lapsed_preservations": {
+            "count": 0,
+            "suppressed": False,
+            "note": "follow-up requests are not modelled yet: every preservation past its term counts",
+        },
     }
     body.update(changes)
     return body

@@ -32,7 +32,9 @@ from hanoi247.states import SECRETARIAT
 MESSAGE_TYPE = "statistics.report"
 FORMAT = "hanoi247-statistics/1"
 K = 3  # smallest count that is reported; percentiles need at least K values
-NOT_TRACKED = "not tracked yet"
+# Follow-up requests (Art. 40/44 MLA linked to a preservation) are not modelled yet, so no
+# preservation has one: every executed preservation whose term has passed counts.
+LAPSE_NOTE = "follow-up requests are not modelled yet: every preservation past its term counts"
 PERIOD_RE = re.compile(r"^\d{4}$")
 
 # -- the body's schema (what the secretariat accepts) --------------------------------------
@@ -95,9 +97,9 @@ class TimingCell(_Strict):
 
 
 class Lapsed(_Strict):
-    count: Literal[0]
-    tracked: Literal[False]
-    note: Literal["not tracked yet"]
+    count: Annotated[int, Field(ge=0)] | None
+    suppressed: bool
+    note: Literal["follow-up requests are not modelled yet: every preservation past its term counts"]
 
 
 class StatisticsBody(_Strict):
@@ -132,7 +134,9 @@ def _bounds(period: str) -> tuple[datetime, datetime]:
 
 
 def _count(n: int) -> dict[str, Any]:
-    return {"count": n, "suppressed": False} if n >= K else {"count": None, "suppressed": True}
+    """A count as sent: 1 to K-1 could point at a single case, so it is withheld; none
+    (0) points at nothing."""
+    return {"count": n, "suppressed": False} if n >= K or n == 0 else {"count": None, "suppressed": True}
 
 
 def _hours(start: datetime, end: datetime) -> float:
@@ -169,13 +173,16 @@ def compute(period: str | None = None) -> dict[str, Any]:
             "acknowledged_at",
             "closed_at",
             "refusal_grounds",
+            "preserved_until",
         )
     )
+    today = timezone.localdate()
+    lapsed = 0
     counts: Counter[tuple[str, str, str]] = Counter()
     ack: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
     exe: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
     refusals: Counter[tuple[str, str, str]] = Counter()
-    for direction, kind, requesting, requested, status, submitted, acknowledged, closed, grounds in rows:
+    for direction, kind, requesting, requested, status, submitted, acknowledged, closed, grounds, until in rows:
         if submitted is None:  # excluded by the filter; says so to the type checker
             continue
         counterpart = requested if direction == Direction.OUTGOING else requesting
@@ -184,6 +191,8 @@ def compute(period: str | None = None) -> dict[str, Any]:
             ack[(direction, kind)].append(_hours(submitted, acknowledged))
         if status == Status.EXECUTED and closed is not None:
             exe[(direction, kind)].append(_hours(submitted, closed))
+        if kind == "preservation" and status == Status.EXECUTED and until is not None and until < today:
+            lapsed += 1
         if status == Status.REFUSED:
             for ground in sorted(set(grounds or [])):
                 refusals[(direction, kind, str(ground))] += 1
@@ -204,7 +213,7 @@ def compute(period: str | None = None) -> dict[str, Any]:
         "refusals": [
             {"direction": d, "type": t, "ground": g, **_count(n)} for (d, t, g), n in sorted(refusals.items())
         ],
-        "lapsed_preservations": {"count": 0, "tracked": False, "note": NOT_TRACKED},
+        "lapsed_preservations": {**_count(lapsed), "note": LAPSE_NOTE},
     }
     # What leaves the node is exactly what the secretariat will accept.
     return StatisticsBody.model_validate(body).model_dump(mode="json")
@@ -272,6 +281,7 @@ class Conference:
     states: list[StateRow] = field(default_factory=list)
     by_type: dict[str, dict[str, int]] = field(default_factory=dict)
     refusals: dict[str, int] = field(default_factory=dict)
+    lapsed: int = 0  # preservations past their term without follow-up (see LAPSE_NOTE)
     suppressed_cells: int = 0
 
     @property
@@ -315,6 +325,10 @@ def combine(period: str) -> Conference:
                 state.suppressed += 1
             else:
                 refusals[ref.ground] += ref.count
+        if report.lapsed_preservations.count is None:
+            state.suppressed += 1
+        else:
+            result.lapsed += report.lapsed_preservations.count
         result.suppressed_cells += state.suppressed
         result.states.append(state)
     result.by_type = {t: {"sent": c["sent"], "received": c["received"]} for t, c in sorted(by_type.items())}
@@ -372,12 +386,13 @@ def _csv_rows(report: StatisticsBody) -> Iterable[dict[str, Any]]:
             "value": "" if ref.count is None else ref.count,
             "suppressed": str(ref.suppressed).lower(),
         }
+    lapsed = report.lapsed_preservations
     yield {
         **base,
         "section": "lapsed_preservations",
-        "metric": "not_tracked_yet",
-        "value": "",
-        "suppressed": "false",
+        "metric": "count",
+        "value": "" if lapsed.count is None else lapsed.count,
+        "suppressed": str(lapsed.suppressed).lower(),
     }
 
 

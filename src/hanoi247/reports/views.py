@@ -46,7 +46,7 @@ def conference(request: HttpRequest) -> HttpResponse:
         "period": period,
         "k": services.K,
         "chart": mark_safe(chart),  # noqa: S308 -- built by bar_chart, every text escaped
-        "not_tracked": services.NOT_TRACKED,
+        "lapse_note": services.LAPSE_NOTE,
     }
     return render(request, "reports/conference.html", context)
 
