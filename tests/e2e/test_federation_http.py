@@ -136,3 +136,9 @@ def test_network_description_for_scripts(live_network: Network) -> None:
     assert [n["state"] for n in described["nodes"]] == ["VNM", "FRA"]
     for node in described["nodes"]:
         assert node["base_url"].startswith("http://127.0.0.1:") and node["api_token"].startswith("h247_")
+
+
+def test_statistics_travel_signed_to_the_secretariat(live_network: Network) -> None:
+    vnm = live_network.node("VNM")
+    assert "queued statistics.report" in vnm.run("report", "send")
+    wait_for(lambda: live_network.secretariat.run("report", "received"), lambda out: out.startswith("VNM "))

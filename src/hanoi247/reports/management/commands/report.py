@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hanoi247.reports import services
+from hanoi247.reports.models import StatisticsReport
 
 
 class Command(BaseCommand):
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         for name, text in (
             ("send", "compute the report and queue it, signed, for the secretariat"),
             ("show", "print the report as it would be sent"),
+            ("received", "(secretariat) list the States' reports held for the period"),
         ):
             cmd = sub.add_parser(name, help=text)
             cmd.add_argument("--period", default=None, help="calendar year (default: the current one)")
@@ -23,6 +25,10 @@ class Command(BaseCommand):
         try:
             if options["action"] == "show":
                 self.stdout.write(json.dumps(services.compute(options["period"]), indent=2))
+            elif options["action"] == "received":
+                period = options["period"] or services.default_period()
+                for held in StatisticsReport.objects.filter(period=period).order_by("state"):
+                    self.stdout.write(f"{held.state} {held.period} received {held.received_at:%Y-%m-%d %H:%M:%S} UTC")
             else:
                 row = services.send(options["period"])
                 self.stdout.write(f"queued {row.type} {row.message_id} for {row.recipient} (case {row.case_ref})")
