@@ -5,6 +5,12 @@ from django.http import HttpRequest
 
 
 def node(request: HttpRequest) -> dict[str, Any]:
+    from hanoi247.accounts.services import is_local_case_handler
     from hanoi247.states import state_name
 
-    return {"node": settings.NODE, "node_state_name": state_name(settings.NODE.state)}
+    return {
+        "node": settings.NODE,
+        "node_state_name": state_name(settings.NODE.state),
+        # Links to pages the user could only get a 404 from are not shown.
+        "is_case_handler": is_local_case_handler(getattr(request, "user", None)),
+    }
