@@ -37,7 +37,7 @@ def conference(request: HttpRequest) -> HttpResponse:
     chart = bar_chart(
         rows,
         title=gettext("Requests sent and received by reporting State, %(period)s") % {"period": period},
-        desc=gettext("%(n)d States reported; cells under %(k)d are suppressed and not counted.")
+        desc=gettext("%(n)d States reported; cells from 1 to below %(k)d are suppressed and not counted.")
         % {"n": len(rows), "k": services.K},
         legend=(gettext("Sent"), gettext("Received")),
     )
