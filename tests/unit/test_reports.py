@@ -285,3 +285,9 @@ def test_the_conference_page_and_csv_are_for_the_secretariat(secretariat: Any, p
 
 def test_the_conference_page_is_not_on_a_state_node(network: Any, personas: Any) -> None:
     assert verified_client(personas["secretariat"]).get("/reports/").status_code == 404
+
+
+@pytest.mark.parametrize("period", ["0000", "abcd", "20266", ""])
+def test_a_nonsense_period_is_refused(network: Any, period: str) -> None:
+    with pytest.raises(reports.ReportError):
+        reports.compute(period or "x")

@@ -35,13 +35,13 @@ K = 3  # smallest count that is reported; percentiles need at least K values
 # Follow-up requests (Art. 40/44 MLA linked to a preservation) are not modelled yet, so no
 # preservation has one: every executed preservation whose term has passed counts.
 LAPSE_NOTE = "follow-up requests are not modelled yet: every preservation past its term counts"
-PERIOD_RE = re.compile(r"^\d{4}$")
+PERIOD_RE = re.compile(r"^(19|20|21)\d\d$")  # a calendar year the Convention can have seen
 
 # -- the body's schema (what the secretariat accepts) --------------------------------------
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Period = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+Period = Annotated[str, StringConstraints(pattern=r"^(19|20|21)\d\d$")]
 DirectionName = Literal["outgoing", "incoming"]
 Hours = Annotated[float, Field(ge=0, le=1_000_000)]
 
