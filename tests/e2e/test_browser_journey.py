@@ -362,6 +362,16 @@ def test_refusal_grounds_and_reasons_reach_the_requesting_state(
     expect(refused_event).to_contain_text(reasons)
 
 
+def assert_not_found(page: Any, url: str, reference: str) -> None:
+    """404, the styled "Not found" page, and not a trace of the request."""
+    from playwright.sync_api import expect
+
+    response = page.goto(url)
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    assert reference not in page.content()
+
+
 def test_outsiders_and_other_nodes_cannot_see_a_request(
     browser: Any,
     live_network: Network,
@@ -387,10 +397,7 @@ def test_outsiders_and_other_nodes_cannot_see_a_request(
     # France's officer, logged in on France's node: Viet Nam's draft does not exist there.
     foreign = new_page()
     log_in(foreign, fra, "fra.central")
-    response = foreign.goto(fra.url + path)
-    assert response is not None and response.status == 404
-    expect(foreign.get_by_role("heading", name="Not found")).to_be_visible()
-    assert draft["reference"] not in foreign.content()
+    assert_not_found(foreign, fra.url + path, draft["reference"])
     # …and France's session means nothing to Viet Nam's node.
     foreign.goto(vnm.url + path)
     expect(foreign).to_have_url(re.compile(r"/accounts/login/"))
@@ -399,7 +406,4 @@ def test_outsiders_and_other_nodes_cannot_see_a_request(
     # Logged in on Viet Nam's node, but not in a role that handles cases: 404, not 403.
     admin = new_page()
     log_in(admin, vnm, "vnm.admin")
-    response = admin.goto(vnm.url + path)
-    assert response is not None and response.status == 404
-    expect(admin.get_by_role("heading", name="Not found")).to_be_visible()
-    assert draft["reference"] not in admin.content()
+    assert_not_found(admin, vnm.url + path, draft["reference"])

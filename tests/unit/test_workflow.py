@@ -22,6 +22,12 @@ def officer(personas: Any) -> Any:
     return personas["officer"]
 
 
+def submitted(officer: Any, payload: dict[str, Any]) -> Request:
+    """An outgoing request to FRA, submitted (its message waits in the outbox)."""
+    req = services.create_draft(officer, type="preservation", recipient="FRA", payload=payload)
+    return services.submit(officer, req)
+
+
 @pytest.fixture
 def incoming(network: Any, own_keys: Any) -> Request:
     msg = request_message(network["fra"])
@@ -51,8 +57,7 @@ def test_recipient_must_be_another_node_of_the_directory(network: Any, officer: 
 
 
 def test_submit_writes_event_audit_and_outbox_in_one_go(network: Any, officer: Any, complete_payload: Any) -> None:
-    req = services.create_draft(officer, type="preservation", recipient="FRA", payload=complete_payload)
-    services.submit(officer, req)
+    req = submitted(officer, complete_payload)
     req.refresh_from_db()
     assert req.status == "submitted" and req.submitted_at is not None
     row = OutboxMessage.objects.get()
@@ -64,8 +69,7 @@ def test_submit_writes_event_audit_and_outbox_in_one_go(network: Any, officer: A
 
 
 def test_receipt_marks_the_request_delivered(network: Any, officer: Any, complete_payload: Any) -> None:
-    req = services.create_draft(officer, type="preservation", recipient="FRA", payload=complete_payload)
-    services.submit(officer, req)
+    req = submitted(officer, complete_payload)
     received = now()
     DELIVERED_HOOKS["request.submitted"](OutboxMessage.objects.get(), {"received_at": iso(received)})
     req.refresh_from_db()
@@ -74,8 +78,7 @@ def test_receipt_marks_the_request_delivered(network: Any, officer: Any, complet
 
 
 def test_requesting_state_cannot_answer_its_own_request(network: Any, officer: Any, complete_payload: Any) -> None:
-    req = services.create_draft(officer, type="preservation", recipient="FRA", payload=complete_payload)
-    services.submit(officer, req)
+    req = submitted(officer, complete_payload)
     with pytest.raises(services.WorkflowError, match="requested State"):
         services.acknowledge(officer, req)
 
@@ -140,8 +143,7 @@ def test_requesting_side_sees_each_answer_with_who_and_when(
     network: Any, own_keys: Any, officer: Any, complete_payload: Any
 ) -> None:
     fra = network["fra"]
-    req = services.create_draft(officer, type="preservation", recipient="FRA", payload=complete_payload)
-    services.submit(officer, req)
+    req = submitted(officer, complete_payload)
     assert _event_from(fra, own_keys, req, "acknowledged", {}, 1).status_code == 200
     until = (timezone.localdate() + timedelta(days=90)).isoformat()
     assert _event_from(fra, own_keys, req, "executed", {"preserved_until": until}, 2).status_code == 200
@@ -154,8 +156,7 @@ def test_requesting_side_sees_each_answer_with_who_and_when(
 def test_refusal_reaches_the_requesting_side_with_grounds_and_reasons(
     network: Any, own_keys: Any, officer: Any, complete_payload: Any
 ) -> None:
-    req = services.create_draft(officer, type="preservation", recipient="FRA", payload=complete_payload)
-    services.submit(officer, req)
+    req = submitted(officer, complete_payload)
     assert (
         _event_from(network["fra"], own_keys, req, "refused", {"grounds": ["political_offence"]}, 1).status_code == 200
     )
@@ -166,8 +167,7 @@ def test_refusal_reaches_the_requesting_side_with_grounds_and_reasons(
 def test_a_third_state_cannot_answer_for_the_requested_state(
     network: Any, own_keys: Any, officer: Any, complete_payload: Any
 ) -> None:
-    req = services.create_draft(officer, type="preservation", recipient="FRA", payload=complete_payload)
-    services.submit(officer, req)
+    req = submitted(officer, complete_payload)
     assert _event_from(network["bra"], own_keys, req, "acknowledged", {}, 1).status_code == 422
     assert _event_from(network["fra"], own_keys, req, "acknowledged", {}, 1, actor_state="BRA").status_code == 422
     req.refresh_from_db()
@@ -178,8 +178,7 @@ def test_an_answer_that_does_not_follow_the_state_machine_is_refused(
     network: Any, own_keys: Any, officer: Any, complete_payload: Any
 ) -> None:
     fra = network["fra"]
-    req = services.create_draft(officer, type="preservation", recipient="FRA", payload=complete_payload)
-    services.submit(officer, req)
+    req = submitted(officer, complete_payload)
     assert _event_from(fra, own_keys, req, "refused", {"grounds": ["political_offence"]}, 1).status_code == 200
     until = (timezone.localdate() + timedelta(days=90)).isoformat()
     assert _event_from(fra, own_keys, req, "executed", {"preserved_until": until}, 2).status_code == 422
@@ -202,8 +201,7 @@ def test_listing_requests_through_the_api_is_audited(network: Any, officer: Any,
 def test_a_delivery_recorded_twice_counts_once(network: Any, officer: Any, complete_payload: Any) -> None:
     from hanoi247.federation.services import _mark_delivered
 
-    req = services.create_draft(officer, type="preservation", recipient="FRA", payload=complete_payload)
-    services.submit(officer, req)
+    req = submitted(officer, complete_payload)
     row = OutboxMessage.objects.get()
     receipt = {"received_at": iso(now())}
     _mark_delivered(row, "receipt", receipt)

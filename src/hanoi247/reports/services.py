@@ -350,6 +350,11 @@ CSV_FIELDS = [
 ]
 
 
+def _figure(value: Any, suppressed: bool) -> dict[str, Any]:
+    """A figure as a CSV row writes it: a withheld one has an empty value."""
+    return {"value": "" if value is None else value, "suppressed": str(suppressed).lower()}
+
+
 def _csv_rows(report: StatisticsBody) -> Iterable[dict[str, Any]]:
     base = {"state": report.state, "period": report.period}
     for cell in report.requests:
@@ -360,8 +365,7 @@ def _csv_rows(report: StatisticsBody) -> Iterable[dict[str, Any]]:
             "type": cell.type,
             "counterpart": cell.counterpart,
             "metric": "count",
-            "value": "" if cell.count is None else cell.count,
-            "suppressed": str(cell.suppressed).lower(),
+            **_figure(cell.count, cell.suppressed),
         }
     for timing in report.timings:
         for name, t in (("acknowledgement", timing.acknowledgement), ("execution", timing.execution)):
@@ -372,8 +376,7 @@ def _csv_rows(report: StatisticsBody) -> Iterable[dict[str, Any]]:
                     "direction": timing.direction,
                     "type": timing.type,
                     "metric": metric,
-                    "value": "" if value is None else value,
-                    "suppressed": str(t.suppressed).lower(),
+                    **_figure(value, t.suppressed),
                 }
     for ref in report.refusals:
         yield {
@@ -383,16 +386,14 @@ def _csv_rows(report: StatisticsBody) -> Iterable[dict[str, Any]]:
             "type": ref.type,
             "ground": ref.ground,
             "metric": "count",
-            "value": "" if ref.count is None else ref.count,
-            "suppressed": str(ref.suppressed).lower(),
+            **_figure(ref.count, ref.suppressed),
         }
     lapsed = report.lapsed_preservations
     yield {
         **base,
         "section": "lapsed_preservations",
         "metric": "count",
-        "value": "" if lapsed.count is None else lapsed.count,
-        "suppressed": str(lapsed.suppressed).lower(),
+        **_figure(lapsed.count, lapsed.suppressed),
     }
 
 
