@@ -36,6 +36,8 @@ class NodeConfig:
     base_url: str = "http://127.0.0.1:8000"
     directory_url: str = ""
     secretariat_key: dict[str, Any] = field(default_factory=dict)
+    # This State's own deadlines per request type, published in its directory entry.
+    deadlines: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_secretariat(self) -> bool:

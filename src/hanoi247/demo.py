@@ -26,20 +26,11 @@ from typing import Any
 
 import httpx
 
+from hanoi247.cooperation.schemas import REQUEST_TYPES
 from hanoi247.states import SECRETARIAT
 
 # A complete Art. 42 request, for the demo's walk-through, the tests and the benchmarks.
-EXAMPLE_PRESERVATION: dict[str, Any] = {
-    "requesting_authority": "Department of Cybersecurity and High-Tech Crime Prevention, Hanoi",
-    "offence": "Fraud committed by means of an ICT system (Art. 18)",
-    "summary_of_facts": "A phishing campaign took savings from 300 victims between 1 and 20 November 2026.",
-    "data_categories": ["subscriber", "traffic"],
-    "data_to_preserve": "Account contact@example.fr at Example Mail SAS, log-ins 2026-11-01 to 2026-11-20 (UTC+7)",
-    "relation_to_offence": "The account sent the phishing messages.",
-    "custodian": "Example Mail SAS, Paris",
-    "necessity": "The provider keeps connection logs for 30 days only.",
-    "follow_up_mla": True,
-}
+EXAMPLE_PRESERVATION: dict[str, Any] = REQUEST_TYPES["preservation"].examples["complete"]
 
 
 def free_port_block(count: int) -> int:

@@ -27,13 +27,17 @@ def request_message(
     body = {
         "request": {
             "id": request_id,
-            "reference": f"{peer.state}-2026-00001",
+            "reference": f"{peer.state}-2026-{request_id[-5:]}",
             "type": "preservation",
             "schema_version": 1,
             "requesting_state": peer.state,
             "requested_state": "VNM",
             "payload": COMPLETE if payload is None else payload,
             "submitted_at": at,
+            "case": {"id": str(uuid7()), "reference": f"{peer.state}-C2026-00001", "title": "Phishing campaign"},
+            "language": "en",
+            "handling": "TLP:AMBER+STRICT",
+            "conditions": {},
         },
         "event": {
             "id": str(uuid7()),

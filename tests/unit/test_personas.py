@@ -16,6 +16,7 @@ from django.utils import timezone
 from hanoi247.accounts.models import ApiToken
 from hanoi247.cooperation import services
 from hanoi247.cooperation.models import Request
+from hanoi247.cooperation.schemas import REQUEST_TYPES
 from tests.conftest import verified_client
 from tests.unit.test_inbox import envelope, post, request_message
 
@@ -33,14 +34,20 @@ def cases(network: Any, personas: Any, own_keys: Any, complete_payload: Any) -> 
 
 def pages(cases: dict[str, Request]) -> list[str]:
     d, i = cases["draft"].pk, cases["incoming"].pk
+    c = cases["incoming"].case_id
     return [
         "/",
-        "/requests/new/preservation/",
+        "/requests/new/",
+        *[f"/requests/new/{code}/" for code in REQUEST_TYPES],
         f"/requests/{d}/",
         f"/requests/{i}/",
         f"/requests/{d}/live/",
         f"/requests/{i}/live/",
         f"/requests/{d}/edit/",
+        f"/requests/{i}/document.pdf",
+        "/cases/",
+        f"/cases/{c}/",
+        "/deadlines/",
     ]
 
 
@@ -49,11 +56,15 @@ def actions(cases: dict[str, Request]) -> list[tuple[str, dict[str, Any]]]:
     until = (timezone.localdate() + timedelta(days=90)).isoformat()
     return [
         (f"/requests/{d}/submit/", {}),
-        (f"/requests/{i}/acknowledge/", {}),
-        (f"/requests/{i}/execute/", {"preserved_until": until}),
-        (f"/requests/{i}/refuse/", {"grounds": ["essential_interests"], "reasons": "x"}),
+        (f"/requests/{i}/do/acknowledged/", {}),
+        (f"/requests/{i}/do/executed/", {"executed-preserved_until": until}),
+        (f"/requests/{i}/do/refused/", {"refused-grounds": ["essential_interests"], "refused-note": "x"}),
+        (f"/requests/{i}/do/message/", {"message-note": "x"}),
+        (f"/requests/{d}/translations/", {"tr-language": "fr", "tr-text": "x"}),
+        (f"/requests/{d}/transfers/{i}/", {"purpose": "x"}),
         (f"/requests/{d}/edit/", {"offence": "changed"}),
         ("/requests/new/preservation/", {"recipient": "FRA"}),
+        (f"/cases/{cases['incoming'].case_id}/message/", {"note": "x"}),
     ]
 
 
@@ -70,6 +81,11 @@ def api_calls(cases: dict[str, Request]) -> list[tuple[str, str, dict[str, Any] 
         ("post", f"/api/v1/requests/{i}/execute", {"preserved_until": until}),
         ("post", f"/api/v1/requests/{i}/refuse", {"grounds": ["essential_interests"], "reasons": "x"}),
         ("post", "/api/v1/requests", {"type": "preservation", "recipient": "FRA"}),
+        ("post", f"/api/v1/requests/{i}/actions/acknowledged", {}),
+        ("post", f"/api/v1/requests/{i}/actions/message", {"note": "x"}),
+        ("post", f"/api/v1/requests/{d}/translations", {"language": "fr", "text": "x"}),
+        ("post", f"/api/v1/requests/{i}/transfer-authorisations", {"third_state": "BRA", "purpose": "x"}),
+        ("get", f"/api/v1/cases/{cases['incoming'].case_id}", None),
     ]
 
 
@@ -129,7 +145,8 @@ def test_case_handlers_use_the_api(cases: Any, personas: Any, role: str) -> None
 def test_others_get_404_from_the_api(cases: Any, personas: Any, role: str) -> None:
     client = _api(personas[role])
     before = snapshot()
-    assert client.get("/api/v1/requests").json() == []
+    for listing in ("/api/v1/requests", "/api/v1/cases", "/api/v1/deadlines", "/api/v1/transfer-authorisations"):
+        assert client.get(listing).json() == [], listing
     for method, url, body in api_calls(cases):
         response = getattr(client, method)(url, data=body, content_type="application/json")
         assert response.status_code == 404, (method, url, response.content)

@@ -15,6 +15,8 @@ ELEMENTS = {
     "offence": "Art. 42 (b)",
     "summary_of_facts": "Art. 42 (b)",
     "data_categories": "Art. 42 (c); Art. 2",
+    "identifiers": "Art. 42 (c)",
+    "period": "Art. 42 (c)",
     "data_to_preserve": "Art. 42 (c)",
     "relation_to_offence": "Art. 42 (c)",
     "necessity": "Art. 42 (e)",

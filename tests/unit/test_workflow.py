@@ -98,7 +98,7 @@ def test_acknowledge_then_execute(incoming: Request, officer: Any) -> None:
         ("request.event", 1, "acknowledged"),
         ("request.event", 2, "executed"),
     ]
-    assert rows[1].message["body"]["event"]["data"] == {"preserved_until": until.isoformat()}
+    assert rows[1].message["body"]["event"]["data"] == {"preserved_until": until.isoformat(), "conditions": {}}
 
 
 def test_execute_needs_acknowledgement_first(incoming: Request, officer: Any) -> None:

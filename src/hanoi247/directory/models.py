@@ -10,6 +10,9 @@ class DirectoryEntry(models.Model):
     languages = models.JSONField(default=list)
     time_zone = models.CharField(max_length=64, default="UTC")
     contacts = models.JSONField(default=dict)
+    # The State's own deadlines per request type, overriding the defaults:
+    # {"preservation": {"acknowledge_minutes": 120, "execute_days": 1}, ...}
+    deadlines = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 

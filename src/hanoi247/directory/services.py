@@ -51,15 +51,33 @@ def own_entry(*, contacts: dict[str, Any] | None = None) -> dict[str, Any]:
         "languages": languages,
         "time_zone": tz,
         "contacts": contacts or {},
+        "deadlines": node.deadlines,
     }
+
+
+DEADLINE_KEYS = {"acknowledge_minutes": 60 * 24 * 30, "execute_days": 3650}
+
+
+def check_deadlines(value: Any) -> dict[str, dict[str, int]]:
+    """A State's own deadlines: per request type, minutes to acknowledge and days to execute."""
+    if not isinstance(value, dict):
+        raise DirectoryError("deadlines must be an object keyed by request type")
+    for code, rule in value.items():
+        if not isinstance(code, str) or not isinstance(rule, dict) or set(rule) - set(DEADLINE_KEYS):
+            raise DirectoryError(f"deadlines for {code!r}: only {', '.join(DEADLINE_KEYS)} may be set")
+        for key, limit in DEADLINE_KEYS.items():
+            if key in rule and not (isinstance(rule[key], int) and 0 < rule[key] <= limit):
+                raise DirectoryError(f"deadlines for {code!r}: {key} must be a whole number from 1 to {limit}")
+    return value
 
 
 def register(entry: dict[str, Any]) -> DirectoryEntry:
     if not is_state_code(entry.get("state", "")):
         raise DirectoryError(f"{entry.get('state')!r} is not an ISO 3166 alpha-3 State code")
+    check_deadlines(entry.get("deadlines", {}))
+    fields = ("base_url", "keys", "languages", "time_zone", "contacts", "deadlines")
     obj, _ = DirectoryEntry.objects.update_or_create(
-        state=entry["state"],
-        defaults={k: entry[k] for k in ("base_url", "keys", "languages", "time_zone", "contacts") if k in entry},
+        state=entry["state"], defaults={k: entry[k] for k in fields if k in entry}
     )
     return obj
 
@@ -86,6 +104,7 @@ def publish(*, validity: timedelta | None = None) -> DirectorySnapshot:
                     "languages": e.languages,
                     "time_zone": e.time_zone,
                     "contacts": e.contacts,
+                    "deadlines": e.deadlines,
                 }
                 for e in DirectoryEntry.objects.filter(active=True)
             ],

@@ -43,8 +43,12 @@ MESSAGE_FIELDS = {
     "in_reply_to",
     "case_ref",
     "seq",
+    "handling",
     "body",
 }
+
+# Handling codes (TLP 2.0, FIRST): every message says how its content may be passed on.
+HANDLING_CODES = ("TLP:RED", "TLP:AMBER+STRICT", "TLP:AMBER", "TLP:GREEN", "TLP:CLEAR")
 
 
 class EnvelopeError(Exception):
@@ -100,6 +104,7 @@ def new_message(
     ttl: timedelta = timedelta(days=7),
     message_id: str | None = None,
     created_at: datetime | None = None,
+    handling: str = "TLP:AMBER+STRICT",
 ) -> dict[str, Any]:
     created = created_at or now()
     return {
@@ -113,6 +118,7 @@ def new_message(
         "in_reply_to": in_reply_to,
         "case_ref": case_ref,
         "seq": seq,
+        "handling": handling,
         "body": body,
     }
 
@@ -234,6 +240,8 @@ def _check_message(message: Any, *, me: str, claimed_sender: str, moment: dateti
         raise EnvelopeError(400, "malformed", "message seq must be a positive integer")
     if not isinstance(message["case_ref"], str) or not 0 < len(message["case_ref"]) <= 64:
         raise EnvelopeError(400, "malformed", "message case_ref must be a string of 1 to 64 characters")
+    if message["handling"] not in HANDLING_CODES:
+        raise EnvelopeError(400, "malformed", f"message handling code must be one of {', '.join(HANDLING_CODES)}")
     try:
         uuid.UUID(str(message["id"]))
         created, expires = parse_time(message["created_at"]), parse_time(message["expires_at"])

@@ -53,6 +53,19 @@ def on_receive(message_type: str) -> Callable[[Handler], Handler]:
     return register
 
 
+PERIODIC: dict[str, tuple[float, Callable[[], Any]]] = {}
+
+
+def periodic(every_seconds: float) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Register a task the worker runs every ``every_seconds`` (e.g. lapsing preservations)."""
+
+    def register(fn: Callable[[], Any]) -> Callable[[], Any]:
+        PERIODIC[f"{fn.__module__}.{fn.__qualname__}"] = (every_seconds, fn)
+        return fn
+
+    return register
+
+
 def on_delivered(message_type: str) -> Callable[[DeliveredHook], DeliveredHook]:
     def register(fn: DeliveredHook) -> DeliveredHook:
         DELIVERED_HOOKS[message_type] = fn
@@ -64,8 +77,9 @@ def on_delivered(message_type: str) -> Callable[[DeliveredHook], DeliveredHook]:
 # -- sending ------------------------------------------------------------------------------
 
 
-def enqueue(*, type: str, recipient: str, case_ref: str, body: dict[str, Any]) -> OutboxMessage:
+def enqueue(*, type: str, recipient: str, case_ref: str, body: dict[str, Any], handling: str) -> OutboxMessage:
     """Queue a message in the caller's transaction; it leaves only if that commits.
+    ``handling`` is the message's TLP 2.0 code (``envelope.HANDLING_CODES``).
 
     When it is the only undelivered message of its case, it is leased to this process at
     once and delivered right after commit (the "kick"); the worker steps in only if that
@@ -83,6 +97,7 @@ def enqueue(*, type: str, recipient: str, case_ref: str, body: dict[str, Any]) -
             case_ref=case_ref,
             seq=seq,
             ttl=timedelta(seconds=settings.FEDERATION_MESSAGE_TTL_SECONDS),
+            handling=handling,
         )
         moment = timezone.now()
         row = OutboxMessage.objects.create(

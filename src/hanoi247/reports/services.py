@@ -231,7 +231,11 @@ def send(period: str | None = None) -> OutboxMessage:
     body = compute(period)
     with transaction.atomic():
         return federation.enqueue(
-            type=MESSAGE_TYPE, recipient=SECRETARIAT, case_ref=case_ref(settings.NODE.state, period), body=body
+            type=MESSAGE_TYPE,
+            recipient=SECRETARIAT,
+            case_ref=case_ref(settings.NODE.state, period),
+            body=body,
+            handling="TLP:GREEN",  # aggregates for the Conference: shareable within the community
         )
 
 

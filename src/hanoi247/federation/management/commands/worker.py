@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
 from hanoi247.directory import services as directory
-from hanoi247.federation.services import deliver_due
+from hanoi247.federation.services import PERIODIC, deliver_due
 
 log = logging.getLogger("hanoi247.worker")
 
@@ -34,6 +34,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         next_sync = 0.0
+        next_run = dict.fromkeys(PERIODIC, 0.0)
         while not stop:
             close_old_connections()
             if time.monotonic() >= next_sync:
@@ -44,6 +45,13 @@ class Command(BaseCommand):
                 checkpoint()
             except Exception:
                 log.exception("delivery pass failed")
+            for name, (every, task) in PERIODIC.items():
+                if time.monotonic() >= next_run[name]:
+                    next_run[name] = time.monotonic() + every
+                    try:
+                        task()
+                    except Exception:  # one failing task must not end the worker
+                        log.exception("periodic task %s failed", name)
             if options["once"]:
                 break
             time.sleep(options["interval"])

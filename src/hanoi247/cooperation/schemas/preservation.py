@@ -1,0 +1,142 @@
+"""Art. 42 — expedited preservation of stored electronic data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from pydantic import Field
+
+from hanoi247.cooperation.schemas import grounds
+from hanoi247.cooperation.schemas.base import (
+    DataCategory,
+    Identifier,
+    OptionalText,
+    Period,
+    RequestElements,
+    RequestType,
+    Text,
+    element,
+)
+
+
+class PreservationRequest(RequestElements):
+    """Art. 42 — expedited preservation of stored electronic data."""
+
+    requesting_authority: Text = Field(
+        json_schema_extra=element(
+            "Art. 42 (a)",
+            "Authority seeking preservation",
+            "Name of the authority, its unit and how to reach it.",
+            "input",
+        )
+    )
+    offence: Text = Field(
+        json_schema_extra=element(
+            "Art. 42 (b)", "Offence", "The criminal offence under investigation, with its legal provision.", "input"
+        )
+    )
+    summary_of_facts: Text = Field(json_schema_extra=element("Art. 42 (b)", "Brief summary of the facts"))
+    data_categories: list[DataCategory] = Field(
+        min_length=1,
+        json_schema_extra=element(
+            "Art. 42 (c); Art. 2",
+            "Kinds of data to preserve",
+            "Subscriber information, traffic data and content data have different legal thresholds.",
+            "categories",
+        ),
+    )
+    identifiers: list[Identifier] = Field(
+        min_length=1,
+        max_length=50,
+        json_schema_extra=element(
+            "Art. 42 (c)",
+            "Accounts, addresses and other identifiers",
+            "Each with its service; an IP address with its time of use and time zone.",
+        ),
+    )
+    period: Period = Field(
+        json_schema_extra=element("Art. 42 (c)", "Period of the data", "The dates the stored data covers.")
+    )
+    data_to_preserve: Text = Field(
+        json_schema_extra=element(
+            "Art. 42 (c)", "Stored data to preserve", "What is to be preserved for the identifiers above."
+        )
+    )
+    relation_to_offence: Text = Field(json_schema_extra=element("Art. 42 (c)", "Relation of the data to the offence"))
+    custodian: OptionalText = Field(
+        default="",
+        json_schema_extra=element(
+            "Art. 42 (d)", "Custodian of the data", "The service provider holding the data, if known.", "input"
+        ),
+    )
+    system_location: OptionalText = Field(
+        default="",
+        json_schema_extra=element(
+            "Art. 42 (d)", "Location of the information system", "Where the data is stored, if known.", "input"
+        ),
+    )
+    necessity: Text = Field(
+        json_schema_extra=element(
+            "Art. 42 (e)", "Why preservation is necessary", "Why the data risks being lost or changed."
+        )
+    )
+    follow_up_mla: bool = Field(
+        json_schema_extra=element(
+            "Art. 42 (f)",
+            "A request for mutual legal assistance will follow",
+            "The requesting State intends to ask for search, seizure or disclosure of the data.",
+        )
+    )
+    confidential: bool = Field(
+        default=False, json_schema_extra=element("Art. 42 (g)", "Keep this request confidential")
+    )
+    no_user_notification: bool = Field(
+        default=False, json_schema_extra=element("Art. 42 (g)", "Do not notify the user")
+    )
+
+    @classmethod
+    def cross_checks(cls, payload: dict[str, Any]) -> list[tuple[str, str]]:
+        found = []
+        if not (str(payload.get("custodian") or "").strip() or str(payload.get("system_location") or "").strip()):
+            found.append(("custodian", "identify the custodian of the data or the location of the information system"))
+        if payload.get("follow_up_mla") is False:
+            found.append(("follow_up_mla", "confirm that a request for mutual legal assistance will follow"))
+        return found
+
+
+EXAMPLE: dict[str, Any] = {
+    "requesting_authority": "Department of Cybersecurity and High-Tech Crime Prevention, Hanoi",
+    "offence": "Fraud committed by means of an ICT system (Art. 18)",
+    "summary_of_facts": "A phishing campaign took savings from 300 victims between 1 and 20 November 2026.",
+    "data_categories": ["subscriber", "traffic"],
+    "identifiers": [
+        {"kind": "email_address", "value": "contact@example.fr", "service": "Example Mail SAS"},
+        {"kind": "ip_address", "value": "203.0.113.7", "observed_at": "2026-11-12T21:04:00", "time_zone": "UTC+07:00"},
+    ],
+    "period": {"start": "2026-11-01", "end": "2026-11-20", "time_zone": "Asia/Ho_Chi_Minh"},
+    "data_to_preserve": "Subscriber records and connection logs of the account, and the IP address's assignment.",
+    "relation_to_offence": "The account sent the phishing messages.",
+    "custodian": "Example Mail SAS, Paris",
+    "necessity": "The provider keeps connection logs for 30 days only.",
+    "follow_up_mla": True,
+}
+
+
+TYPES = [
+    RequestType(
+        code="preservation",
+        title=_("Expedited preservation of stored electronic data"),
+        article="Art. 42",
+        family="preservation",
+        schema=PreservationRequest,
+        version=2,
+        refusal_grounds=grounds.PRESERVATION,
+        urgent=True,
+        acknowledge_within=timedelta(hours=4),
+        execute_within=timedelta(days=2),
+        min_preservation_days=60,
+        examples={"complete": EXAMPLE},
+    ),
+]
