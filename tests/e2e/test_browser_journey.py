@@ -246,14 +246,25 @@ def test_preservation_journey_between_two_nodes(
     expect(page.get_by_role("heading", name="24/7 desk")).to_be_visible()
 
     # 2. A preservation request to France with only some elements, submitted too early.
-    page.get_by_role("main").get_by_role("link", name="New preservation request").click()
+    page.get_by_role("main").get_by_role("link", name="New request").click()
+    expect(page.get_by_role("heading", name="New request")).to_be_visible()
+    screenshot(page, "choose-type.png", full_page=True)
+    page.get_by_role("link", name="Expedited preservation of stored electronic data").click()
     expect(page.get_by_role("heading", name="Expedited preservation of stored electronic data")).to_be_visible()
-    page.get_by_label("Requested State").select_option("FRA")
-    page.get_by_label("Authority seeking preservation").fill(COMPLETE["requesting_authority"])
-    page.get_by_label("Offence", exact=True).fill(COMPLETE["offence"])
-    page.get_by_label("Brief summary of the facts").fill(COMPLETE["summary_of_facts"])
+
+    def field(name: str) -> Any:
+        return page.locator(f'[name="{name}"]')
+
+    field("recipient").select_option("FRA")
+    field("requesting_authority").fill(COMPLETE["requesting_authority"])
+    field("offence").fill(COMPLETE["offence"])
+    field("summary_of_facts").fill(COMPLETE["summary_of_facts"])
     page.get_by_label("Subscriber information").check()
     page.get_by_label("Traffic data").check()
+    # An IP address without its time of use and time zone: a lawyer would send it back.
+    field("identifiers-0-kind").select_option("ip_address")
+    field("identifiers-0-value").fill("203.0.113.7")
+    field("period-start").fill("2026-11-01")
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.get_by_role("button", name="Submit to the requested State").click()
     assert posted.value.status == 422
@@ -265,15 +276,20 @@ def test_preservation_journey_between_two_nodes(
         "Stored data to preserve: missing (Art. 42 (c))",
         "Relation of the data to the offence: missing (Art. 42 (c))",
         "Why preservation is necessary: missing (Art. 42 (e))",
+        "an IP address's time of use means nothing without its time zone (Art. 42 (c))",
+        "a period needs its end date (Art. 42 (c))",
     ):
         expect(errors).to_contain_text(expected)
     expect(page.locator("#f-necessity .error")).to_contain_text("Art. 42 (e)")
     expect(page.locator("#f-data_to_preserve .error")).to_contain_text("Art. 42 (c)")
+    expect(page.locator("#f-identifiers-0-time_zone .error")).to_contain_text("time zone")
     # Everything typed is still there.
-    expect(page.get_by_label("Requested State")).to_have_value("FRA")
-    expect(page.get_by_label("Authority seeking preservation")).to_have_value(COMPLETE["requesting_authority"])
-    expect(page.get_by_label("Offence", exact=True)).to_have_value(COMPLETE["offence"])
-    expect(page.get_by_label("Brief summary of the facts")).to_have_value(COMPLETE["summary_of_facts"])
+    expect(field("recipient")).to_have_value("FRA")
+    expect(field("requesting_authority")).to_have_value(COMPLETE["requesting_authority"])
+    expect(field("offence")).to_have_value(COMPLETE["offence"])
+    expect(field("summary_of_facts")).to_have_value(COMPLETE["summary_of_facts"])
+    expect(field("identifiers-0-value")).to_have_value("203.0.113.7")
+    expect(field("period-start")).to_have_value("2026-11-01")
     expect(page.get_by_label("Subscriber information")).to_be_checked()
     expect(page.get_by_label("Traffic data")).to_be_checked()
     expect(page.get_by_label("Content data")).not_to_be_checked()
@@ -283,11 +299,14 @@ def test_preservation_journey_between_two_nodes(
     screenshot(page, "form-missing.png")
 
     # 3. Completed and submitted: delivered to France within seconds.
-    page.get_by_label("Stored data to preserve").fill(COMPLETE["data_to_preserve"])
-    page.get_by_label("Relation of the data to the offence").fill(COMPLETE["relation_to_offence"])
-    page.get_by_label("Custodian of the data").fill(COMPLETE["custodian"])
-    page.get_by_label("Why preservation is necessary").fill(COMPLETE["necessity"])
-    page.get_by_label("A request for mutual legal assistance will follow").check()
+    field("identifiers-0-observed_at").fill("2026-11-12T21:04")
+    field("identifiers-0-time_zone").fill("Asia/Ho_Chi_Minh")
+    field("period-end").fill("2026-11-20")
+    field("data_to_preserve").fill(COMPLETE["data_to_preserve"])
+    field("relation_to_offence").fill(COMPLETE["relation_to_offence"])
+    field("custodian").fill(COMPLETE["custodian"])
+    field("necessity").fill(COMPLETE["necessity"])
+    field("follow_up_mla").check()
     page.get_by_role("button", name="Submit to the requested State").click()
     expect(page).to_have_url(re.compile(UUID_PATH))
     expect(page.get_by_role("heading", level=1)).to_contain_text(reference)  # the same draft, not a second one
@@ -316,7 +335,7 @@ def test_preservation_journey_between_two_nodes(
     note = "Preserved at Example Mail SAS; the provider was ordered not to inform the user."
     fra_page.get_by_label("Data preserved until").fill(until.isoformat())
     fra_page.get_by_label("Note to the requesting State").fill(note)
-    fra_page.get_by_role("button", name="Mark as executed").click()
+    fra_page.get_by_role("button", name="Mark executed").click()
     expect(_status(fra_page)).to_have_text("Executed")
     expect(fra_page.locator("#live")).to_contain_text(f"Data preserved until: {until.isoformat()}")
 

@@ -79,12 +79,16 @@ def test_a_node_aggregates_by_type_counterpart_and_time(node_requests: list[Requ
     assert reports.compute(str(YEAR - 1))["requests"] == []
 
 
-def test_preservations_past_their_term_count_as_lapsed(node_requests: list[Request]) -> None:
+def test_preservations_that_lapsed_without_follow_up_are_counted(node_requests: list[Request]) -> None:
     from django.utils import timezone
 
+    from hanoi247.cooperation.services import check_deadlines
+
     Request.objects.filter(status="executed").update(preserved_until=timezone.localdate() - timedelta(days=1))
+    assert reports.compute(PERIOD)["lapsed_preservations"]["count"] == 0  # not lapsed until the worker says so
+    assert len(check_deadlines()) == 3
     assert reports.compute(PERIOD)["lapsed_preservations"]["count"] == 3
-    Request.objects.filter(status="executed").first().delete()  # type: ignore[union-attr]
+    Request.objects.filter(status="lapsed").first().delete()  # type: ignore[union-attr]
     assert reports.compute(PERIOD)["lapsed_preservations"] == {
         "count": None,
         "suppressed": True,

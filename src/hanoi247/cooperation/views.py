@@ -214,6 +214,7 @@ def _detail_context(request: HttpRequest, req: Request) -> dict[str, Any]:
         "events": list(req.events.all()),
         "missing": services.missing_elements(req) if req.status == Status.DRAFT else [],
         "steps": [(s, StepForm(kind=s.kind, req=req)) for s in steps],
+        "step_codes": ",".join(s.kind for s in steps),
         "grounds": {g: kind.refusal_grounds.get(g, g) for g in req.refusal_grounds},
         "deadlines": list(req.deadlines.all()),
         "now": timezone.now(),
@@ -246,7 +247,9 @@ def detail(request: HttpRequest, request_id: str) -> HttpResponse:
 def live(request: HttpRequest, request_id: str) -> HttpResponse:
     """The status, actions and timeline, refreshed by htmx every few seconds."""
     req = services.get_request(request.user, request_id)
-    response = render(request, "cooperation/_live.html", _detail_context(request, req))
+    context = _detail_context(request, req)
+    context["steps_changed"] = request.GET.get("steps", context["step_codes"]) != context["step_codes"]
+    response = render(request, "cooperation/_live.html", context)
     if req.is_final:
         response.status_code = HTMX_STOP_POLLING
     return response

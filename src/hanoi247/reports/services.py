@@ -34,7 +34,9 @@ FORMAT = "hanoi247-statistics/1"
 K = 3  # smallest count that is reported; percentiles need at least K values
 # Follow-up requests (Art. 40/44 MLA linked to a preservation) are not modelled yet, so no
 # preservation has one: every executed preservation whose term has passed counts.
-LAPSE_NOTE = "follow-up requests are not modelled yet: every preservation past its term counts"
+LAPSE_NOTE = "preservations that ended with no follow-up request"
+# Reports of the first release carried this note (follow-ups were not modelled then).
+OLD_LAPSE_NOTE = "follow-up requests are not modelled yet: every preservation past its term counts"
 PERIOD_RE = re.compile(r"^(19|20|21)\d\d$")  # a calendar year the Convention can have seen
 
 # -- the body's schema (what the secretariat accepts) --------------------------------------
@@ -99,7 +101,10 @@ class TimingCell(_Strict):
 class Lapsed(_Strict):
     count: Annotated[int, Field(ge=0)] | None
     suppressed: bool
-    note: Literal["follow-up requests are not modelled yet: every preservation past its term counts"]
+    note: Literal[
+        "preservations that ended with no follow-up request",
+        "follow-up requests are not modelled yet: every preservation past its term counts",
+    ]
 
 
 class StatisticsBody(_Strict):
@@ -173,16 +178,14 @@ def compute(period: str | None = None) -> dict[str, Any]:
             "acknowledged_at",
             "closed_at",
             "refusal_grounds",
-            "preserved_until",
         )
     )
-    today = timezone.localdate()
     lapsed = 0
     counts: Counter[tuple[str, str, str]] = Counter()
     ack: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
     exe: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
     refusals: Counter[tuple[str, str, str]] = Counter()
-    for direction, kind, requesting, requested, status, submitted, acknowledged, closed, grounds, until in rows:
+    for direction, kind, requesting, requested, status, submitted, acknowledged, closed, grounds in rows:
         if submitted is None:  # excluded by the filter; says so to the type checker
             continue
         counterpart = requested if direction == Direction.OUTGOING else requesting
@@ -191,7 +194,7 @@ def compute(period: str | None = None) -> dict[str, Any]:
             ack[(direction, kind)].append(_hours(submitted, acknowledged))
         if status == Status.EXECUTED and closed is not None:
             exe[(direction, kind)].append(_hours(submitted, closed))
-        if kind == "preservation" and status == Status.EXECUTED and until is not None and until < today:
+        if status == Status.LAPSED:  # cooperation.services.check_deadlines: no follow-up came
             lapsed += 1
         if status == Status.REFUSED:
             for ground in sorted(set(grounds or [])):
