@@ -308,3 +308,22 @@ def test_requests_group_into_a_case_both_directions(
     assert kinds == ["submitted", "received", "created"]
     fresh = services.create_draft(officer, type="preservation", recipient="BRA", payload=complete_payload)
     assert fresh.case != case and Case.objects.count() == 2
+
+
+def test_escalation_is_made_by_the_node_and_seen_by_the_requesting_state(
+    network: Any, own_keys: Any, officer: Any, from_fra: Request, complete_payload: Any
+) -> None:
+    services.escalate(from_fra, level="supervisor", note="Not acknowledged within 4 hours")
+    event = from_fra.events.get(kind="escalated")
+    assert (event.actor_role, event.data) == ("system", {"level": "supervisor"})
+    sent = OutboxMessage.objects.get(type="request.event").message["body"]["event"]
+    assert sent["kind"] == "escalated" and sent["data"] == {"level": "supervisor"}
+    with pytest.raises(services.WorkflowError):
+        services.act(officer, from_fra, "escalated", data={"level": "x"})  # not a button
+    assert "escalated" not in [s.kind for s in services.available_steps(from_fra)]
+    # On the requesting side, the requested State's escalation arrives as an event.
+    req = services.submit(
+        officer, services.create_draft(officer, type="preservation", recipient="FRA", payload=complete_payload)
+    )
+    assert _event_from(network["fra"], own_keys, req, "escalated", {"level": "head of unit"}, 1).status_code == 200
+    assert req.events.get(kind="escalated").data == {"level": "head of unit"}

@@ -721,6 +721,7 @@ class Step:
     to: Status | None
     label: Any
     preservation_only: bool = False
+    system_only: bool = False
 
 
 STEPS: dict[str, Step] = {
@@ -791,6 +792,9 @@ STEPS: dict[str, Step] = {
             "extended", REQUESTED, frozenset({Status.EXECUTED}), None, _("Extend preservation"), preservation_only=True
         ),
         Step("message", EITHER, OPEN | {Status.EXECUTED}, None, _("Send a message")),
+        # Made by the requested node itself when a deadline passes (issue #6): the requesting
+        # State sees that its request is escalated, not silent. Not offered as a button.
+        Step("escalated", REQUESTED, OPEN, None, _("Escalated"), system_only=True),
     ]
 }
 
@@ -821,6 +825,7 @@ def available_steps(req: Request) -> list[Step]:
         if s.side in {_side_of(req), EITHER}
         and status in s.allowed_from
         and (not s.preservation_only or kind.min_preservation_days > 0)
+        and not s.system_only
     ]
 
 
@@ -901,6 +906,11 @@ def validate_step(req: Request, step: Step, note: str, data: dict[str, Any], at:
         if kind.consult_before_refusal and not _consulted(req):
             raise WorkflowError(f"consult the requesting State before refusing ({kind.article}; Art. 40)")
         out["grounds"] = _grounds(kind, data.get("grounds") or [], required=True)
+    elif step.kind == "escalated":
+        level = _text(data.get("level"), 100)
+        if not level:
+            raise WorkflowError("say to whom the request is escalated")
+        out["level"] = level
     elif step.kind in {"extension_requested", "extended"}:
         key = "until" if step.kind == "extension_requested" else "preserved_until"
         until = _date(data.get(key), "the new end of preservation")
@@ -969,10 +979,11 @@ def _preserve_until(req: Request, until: date) -> None:
         _set_deadline(req, Deadline.Kind.FOLLOW_UP, _day_end(until), owner=REQUESTING)
 
 
-def act(user: User, req: Request, kind: str, *, note: str = "", data: dict[str, Any] | None = None) -> Request:
-    """Make one move on a request and tell the other State's node."""
+def act(user: User | None, req: Request, kind: str, *, note: str = "", data: dict[str, Any] | None = None) -> Request:
+    """Make one move on a request and tell the other State's node. ``user`` is None only for
+    the moves the node makes itself (``escalated``)."""
     step = STEPS.get(kind)
-    if step is None:
+    if step is None or (step.system_only and user is not None) or (user is None and not step.system_only):
         raise WorkflowError(f"unknown action {kind!r}")
     with transaction.atomic():
         locked = Request.objects.select_for_update().get(pk=req.pk)
@@ -1029,6 +1040,13 @@ def execute(
 def refuse(user: User, req: Request, *, grounds: list[str], reasons: str) -> Request:
     """Refusal must cite grounds and give reasons (Art. 40), which the requesting State sees."""
     return act(user, req, "refused", note=reasons, data={"grounds": grounds})
+
+
+def escalate(req: Request, *, level: str, note: str = "") -> Request:
+    """The requested node raises an unacknowledged or overdue incoming request to the next
+    rung of its ladder (issue #6); the requesting State is told, so it sees the request is
+    being handled, not ignored."""
+    return act(None, req, "escalated", note=note, data={"level": level})
 
 
 def message_joint_investigation(user: User, case: Case, note: str) -> int:

@@ -44,6 +44,7 @@ EVENT_LABELS = {
     "lapsed": _("Preservation lapsed"),
     "message": _("Message"),
     "translation_attached": _("Translation attached"),
+    "escalated": _("Escalated"),
 }
 
 
