@@ -61,9 +61,10 @@ def setup(argv: list[str]) -> int:
     if not is_state_code(args.state.upper()) or (args.state.upper() == SECRETARIAT) != args.secretariat:
         parser.error(f"--state {args.state!r}: an ISO 3166 alpha-3 code, or {SECRETARIAT} with --secretariat")
 
-    from hanoi247.config import NodeConfig, data_dir, write_node_config
+    from hanoi247.config import NodeConfig, data_dir, load_node_config, write_node_config
 
     pinned = json.loads(args.secretariat_key_file.read_text()) if args.secretariat_key_file else {}
+    kept = load_node_config()  # what an operator added by hand (deadlines) survives a new setup
     write_node_config(
         NodeConfig(
             state=args.state.upper(),
@@ -71,6 +72,7 @@ def setup(argv: list[str]) -> int:
             base_url=args.base_url,
             directory_url=args.directory_url,
             secretariat_key=pinned,
+            deadlines=kept.deadlines,
         )
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hanoi247.settings")

@@ -426,3 +426,60 @@ def test_outsiders_and_other_nodes_cannot_see_a_request(
     admin = new_page()
     log_in(admin, vnm, "vnm.admin")
     assert_not_found(admin, vnm.url + path, draft["reference"])
+
+
+def test_case_page_shows_both_directions_on_one_timeline(
+    browser: Any,
+    live_network: Network,
+    new_page: Callable[[], Any],
+    screenshot: Callable[..., Path],
+) -> None:
+    """A preservation and its follow-up MLA request, one case; the requested State's page
+    offers the moves open to it, with the conditions the requesting State set."""
+    from playwright.sync_api import expect
+
+    from hanoi247.cooperation.schemas import REQUEST_TYPES
+
+    vnm, fra = nodes(live_network)
+    conditions = {"confidential": True, "use_limitation": "Only for the fraud investigation 12/2026"}
+    with api(live_network, "VNM") as client:
+        first = client.post(
+            "/requests",
+            json={"type": "preservation", "recipient": "FRA", "case_title": "Phishing of 300 savers",
+                  "handling": "TLP:AMBER", "conditions": conditions, **COMPLETE},
+        ).json()  # fmt: skip
+        client.post(f"/requests/{first['id']}/submit")
+    with api(live_network, "FRA") as client:
+        _wait_for(lambda: client.get(f"/requests/{first['id']}").status_code == 200, "FRA to hold it")
+        client.post(f"/requests/{first['id']}/actions/acknowledged", json={})
+        until = (date.today() + timedelta(days=90)).isoformat()
+        client.post(f"/requests/{first['id']}/actions/executed", json={"data": {"preserved_until": until}})
+    with api(live_network, "VNM") as client:
+        _wait_for(lambda: client.get(f"/requests/{first['id']}").json()["status"] == "executed", "execution")
+        mla = client.post(
+            "/requests",
+            json={"type": "mla_stored_data", "recipient": "FRA", "case_id": first["case_id"], "follows": first["id"],
+                  "conditions": conditions, **REQUEST_TYPES["mla_stored_data"].examples["complete"]},
+        ).json()  # fmt: skip
+        assert client.post(f"/requests/{mla['id']}/submit").status_code == 200
+
+    page = new_page()
+    log_in(page, vnm, "vnm.central")
+    page.goto(f"{vnm.url}/cases/{first['case_id']}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Phishing of 300 savers")
+    expect(page.get_by_role("row")).to_have_count(3)  # header + the two requests
+    expect(page.locator("ol.timeline li.ev-executed")).to_have_count(1)
+    expect(page.locator("ol.timeline li.ev-submitted")).to_have_count(2)
+    screenshot(page, "case.png", full_page=True)
+
+    fra_page = new_page()
+    log_in(fra_page, fra, "fra.central")
+    fra_page.goto(f"{fra.url}/requests/{mla['id']}/")
+    expect(fra_page.locator(".conditions")).to_contain_text("Only for the fraud investigation 12/2026")
+    expect(fra_page.locator(".conditions")).to_contain_text("TLP:AMBER")
+    expect(fra_page.locator(".parties")).to_contain_text(f"Follows up {first['reference']}")
+    fra_page.get_by_role("button", name="Acknowledge").click()
+    expect(_status(fra_page)).to_have_text("Acknowledged")
+    for move in ("Ask for additional information", "Consult before refusing or postponing", "Mark executed"):
+        expect(fra_page.get_by_text(move, exact=True).first).to_be_visible()
+    screenshot(fra_page, "request-actions.png", full_page=True)

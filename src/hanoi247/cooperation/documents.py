@@ -10,6 +10,7 @@ anything.
 
 from __future__ import annotations
 
+import sys
 import typing
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -25,7 +26,7 @@ from pydantic import BaseModel
 
 from hanoi247.cooperation.models import Handling, Request, Status
 from hanoi247.cooperation.schemas import REQUEST_TYPES, field_meta, submodel
-from hanoi247.cooperation.schemas.base import IDENTIFIER_KINDS
+from hanoi247.cooperation.schemas import base as schema_base
 from hanoi247.states import state_name
 
 TEMPLATE = "cooperation/document.html"
@@ -43,14 +44,20 @@ TLP_COLOURS = {
 }
 
 
-def _code_labels() -> dict[str, str]:
-    """Readable names of the codes a schema uses for its choices (kinds of identifier,
-    categories of data); any other code is shown with its underscores as spaces."""
+def code_labels() -> dict[str, str]:
+    """Readable names of the codes the schemas use for their choices (kinds of identifier,
+    categories of data, kinds of cooperation …: every upper-case label dict of a schema
+    module); any other code is shown with its underscores as spaces."""
+    found: dict[str, str] = {}
+    for module in (schema_base, *(sys.modules[t.schema.__module__] for t in REQUEST_TYPES.values())):
+        for name, value in vars(module).items():
+            if name.isupper() and isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+                found.update({str(k): _(v) for k, v in value.items()})
     return {
+        **found,
         "subscriber": _("Subscriber information"),
         "traffic": _("Traffic data"),
         "content": _("Content data"),
-        **{code: _(label) for code, label in IDENTIFIER_KINDS.items()},
     }
 
 
@@ -249,7 +256,7 @@ def document_context(req: Request) -> dict[str, Any]:
     """Everything the document shows, as text already formatted for the request's language.
     Call it inside ``translation.override(req.language)`` (``render_pdf`` does)."""
     kind = REQUEST_TYPES[req.type]
-    labels = _code_labels()
+    labels = code_labels()
     payload = req.payload if isinstance(req.payload, dict) else {}
     elements = []
     for name, info in kind.schema.model_fields.items():

@@ -19,9 +19,10 @@ from hanoi247.accounts.decorators import only_for
 from hanoi247.accounts.services import acting_user
 from hanoi247.audit import services as audit
 from hanoi247.cooperation import services
+from hanoi247.cooperation.documents import code_labels, display
 from hanoi247.cooperation.forms import RequestOptionsForm, initial_of, options_initial, payload_of, request_form
 from hanoi247.cooperation.models import Deadline, Direction, Request, Status, TransferAuthorisation
-from hanoi247.cooperation.schemas import REQUEST_TYPES, RequestType, field_meta, submodel
+from hanoi247.cooperation.schemas import REQUEST_TYPES, RequestType, field_meta
 from hanoi247.cooperation.step_forms import (
     CaseMessageForm,
     StepForm,
@@ -169,33 +170,15 @@ def _after_save(request: HttpRequest, req: Request, form: Any, options_form: Any
     return redirect("cooperation:detail", request_id=req.pk)
 
 
-def display_value(annotation: Any, value: Any) -> Any:
-    """A payload value shaped for the page: nested elements become lists of (title, value)."""
-    model = submodel(annotation)
-    if value in (None, "", []):
-        return None
-    if model is None:
-        return value
-    items = value if isinstance(value, list) else [value]
-    return [
-        [
-            (str(field_meta(model, k).get("title", k)), display_value(model.model_fields[k].annotation, v))
-            for k, v in item.items()
-            if k in model.model_fields and v not in (None, "", [])
-        ]
-        for item in items
-        if isinstance(item, dict)
-    ]
-
-
 def elements_of(kind: RequestType, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each element with its article and its value shaped for display, as the PDF shows it."""
+    labels = code_labels()
     return [
         {
             "name": name,
             "title": field_meta(kind.schema, name)["title"],
             "article": field_meta(kind.schema, name)["article"],
-            "value": display_value(info.annotation, payload.get(name)),
-            "nested": submodel(info.annotation) is not None,
+            "display": display(info.annotation, payload.get(name), labels),
         }
         for name, info in kind.schema.model_fields.items()
     ]
