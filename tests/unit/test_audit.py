@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from hanoi247.audit import services as audit
-from hanoi247.audit.models import AuditEntry, AuditHead
+from hanoi247.audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from hanoi247.federation import services as federation
 
 
 @pytest.fixture
@@ -72,3 +74,35 @@ def test_truncation_is_detected_by_the_head(chain: list[AuditEntry]) -> None:
     result = audit.verify()
     assert not result.ok and "removed" in result.reason
     assert AuditHead.objects.get().seq == 20
+
+
+def test_the_worker_signs_a_checkpoint_periodically_when_the_chain_grew(db: None, own_keys: Any) -> None:
+    every, task = federation.PERIODIC["hanoi247.audit.tasks.sign_checkpoint"]
+    assert every == 3600
+    task()  # an empty log: nothing to sign
+    audit.record("login", actor="officer")
+    task()
+    task()
+    assert AuditCheckpoint.objects.count() == 1
+
+
+def test_an_empty_log_has_nothing_to_sign(db: None, own_keys: Any) -> None:
+    with pytest.raises(CommandError, match="nothing to sign"):
+        call_command("audit", "checkpoint")
+
+
+def fake_range(bounds: tuple[int, int]) -> audit._Span:
+    """A range check without a database: entry #77 is broken."""
+    lo, hi = bounds
+    if lo <= 77 <= hi:
+        return audit._Span(lo, 77 - lo, f"{lo - 1:064d}", 77, "entry #77 was altered (hash mismatch)")
+    return audit._Span(lo, hi - lo + 1, f"{hi:064d}")
+
+
+def test_ranges_checked_in_processes_give_the_first_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Forked children run the patched function: the pool, its ranges and the merge, no database.
+    monkeypatch.setattr(audit, "_check_range_in_child", fake_range)
+    span = audit._check_chain(100, workers=2)
+    assert (span.broken_seq, span.checked, span.reason) == (77, 76, "entry #77 was altered (hash mismatch)")
+    span = audit._check_chain(70, workers=2)
+    assert (span.broken_seq, span.checked, span.last_hash) == (None, 70, f"{70:064d}")

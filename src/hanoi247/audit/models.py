@@ -26,3 +26,23 @@ class AuditHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class AuditCheckpoint(models.Model):
+    """The node's signed word that its audit chain held ``hash`` at entry ``seq``.
+
+    ``signature`` is a JWS (compact, Ed25519, the node's signing key) over the State, seq,
+    hash, count and time: anyone with the node's public key from the directory can check it,
+    and a chain rewritten after it no longer matches it."""
+
+    seq = models.BigIntegerField(db_index=True)
+    hash = models.CharField(max_length=64)
+    count = models.BigIntegerField()
+    created_at = models.DateTimeField()
+    signature = models.TextField()
+
+    class Meta:
+        ordering = ["seq", "id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} {self.hash[:12]}… at {self.created_at:%Y-%m-%d %H:%M}Z"
