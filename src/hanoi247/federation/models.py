@@ -20,6 +20,9 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(db_index=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Who holds the lease ("host:pid"), so that a restarted worker can take back at once the
+    # messages of a process that died (kill -9) instead of waiting for the lease to run out.
+    lease_owner = models.CharField(max_length=128, blank=True)
     last_error = models.TextField(blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     receipt = models.TextField(blank=True)
@@ -56,3 +59,18 @@ class RefusedEnvelope(models.Model):
     claimed_sender = models.CharField(max_length=16, blank=True)
     envelope_sha256 = models.CharField(max_length=64)
     remote_addr = models.CharField(max_length=64, blank=True)
+
+
+class DeliveryAlert(models.Model):
+    """A message that has waited longer than its type allows (``services.MAX_WAIT``).
+    Raised once per message; resolved when the message is delivered."""
+
+    message = models.OneToOneField(OutboxMessage, on_delete=models.CASCADE, related_name="alert")
+    raised_at = models.DateTimeField()
+    waited_seconds = models.PositiveIntegerField()
+    allowed_seconds = models.PositiveIntegerField()
+    last_error = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
+import os
+import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, close_old_connections, connection, transaction
-from django.db.models import Exists, Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from hanoi247.directory import services as directory
@@ -22,14 +25,16 @@ from hanoi247.federation import keys
 from hanoi247.federation.envelope import (
     EnvelopeError,
     Opened,
+    iso,
     new_message,
     open_envelope,
+    parse_time,
     routing_header,
     seal,
     sign_receipt,
     verify_receipt,
 )
-from hanoi247.federation.models import InboxMessage, OutboxMessage, RefusedEnvelope
+from hanoi247.federation.models import DeliveryAlert, InboxMessage, OutboxMessage, RefusedEnvelope
 
 log = logging.getLogger("hanoi247.federation")
 
@@ -74,6 +79,38 @@ def on_delivered(message_type: str) -> Callable[[DeliveredHook], DeliveredHook]:
     return register
 
 
+# How long a message of each type may wait undelivered before an alert is raised (DESIGN
+# §5). Other apps add their types with ``max_wait()``; ``DEFAULT_MAX_WAIT`` covers the rest.
+DEFAULT_MAX_WAIT = timedelta(hours=1)
+MAX_WAIT: dict[str, timedelta] = {
+    "request.submitted": timedelta(minutes=15),  # a 24/7 request: minutes count (Art. 41)
+    "request.event": timedelta(minutes=30),
+    "transfer.asked": timedelta(hours=1),
+    "transfer.decided": timedelta(hours=1),
+    "statistics.report": timedelta(days=1),
+    "federation.probe": timedelta(minutes=5),
+}
+
+
+def max_wait(message_type: str, wait: timedelta) -> None:
+    """Say how long a message of ``message_type`` may stay undelivered before an alert."""
+    MAX_WAIT[message_type] = wait
+
+
+def allowed_wait(message_type: str) -> timedelta:
+    return MAX_WAIT.get(message_type, DEFAULT_MAX_WAIT)
+
+
+# Functions told of every alert raised, after its transaction commits (e-mail: issue #6).
+AlertHook = Callable[[DeliveryAlert], None]
+ALERT_HOOKS: list[AlertHook] = []
+
+
+def on_alert(fn: AlertHook) -> AlertHook:
+    ALERT_HOOKS.append(fn)
+    return fn
+
+
 # -- sending ------------------------------------------------------------------------------
 
 
@@ -109,6 +146,7 @@ def enqueue(*, type: str, recipient: str, case_ref: str, body: dict[str, Any], h
             message=message,
             next_attempt_at=moment,
             lease_until=moment + LEASE if first_in_line else None,
+            lease_owner=lease_owner() if first_in_line else "",
         )
         if first_in_line:
             transaction.on_commit(lambda: kick(row))
@@ -144,33 +182,50 @@ def client() -> httpx.Client:
     return _client
 
 
+def lease_owner() -> str:
+    """Who holds a lease: this host and process (see ``release_dead_leases``)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+_PENDING = OutboxMessage.Status.PENDING
+_HEAD_FIELDS = ("id", "recipient", "case_ref", "seq", "next_attempt_at", "lease_until")
+
+
 def _heads() -> list[OutboxMessage]:
     """The first undelivered message of each (recipient, case): order is kept per case."""
-    seen: set[tuple[str, str]] = set()
-    heads = []
-    pending = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).order_by("recipient", "case_ref", "seq")
-    for row in pending.only("id", "recipient", "case_ref", "seq", "next_attempt_at", "lease_until"):
-        if (row.recipient, row.case_ref) in seen:
-            continue
-        seen.add((row.recipient, row.case_ref))
-        heads.append(row)
-    return heads
+    earlier = OutboxMessage.objects.filter(
+        recipient=OuterRef("recipient"), case_ref=OuterRef("case_ref"), seq__lt=OuterRef("seq"), status=_PENDING
+    )
+    heads = OutboxMessage.objects.filter(status=_PENDING).filter(~Exists(earlier)).order_by("next_attempt_at")
+    return list(heads.only(*_HEAD_FIELDS))
 
 
-def deliver_due() -> int:
-    """Deliver every message whose turn has come. Returns how many were delivered."""
+def _due(row: OutboxMessage, moment: datetime) -> bool:
+    return row.next_attempt_at <= moment and not (row.lease_until and row.lease_until > moment)
+
+
+def deliver_due(*, burst: int = 32) -> int:
+    """Deliver every message whose turn has come. Returns how many were delivered.
+
+    Cases take turns: each gets up to ``burst`` messages in a row, then the next case."""
     delivered = 0
     while True:
-        moment = timezone.now()
         progress = False
         for head in _heads():
-            if head.next_attempt_at > moment or (head.lease_until and head.lease_until > moment):
-                continue
-            if not _claim(head):
-                continue
-            progress = True
-            if deliver_one(OutboxMessage.objects.get(pk=head.pk)):
+            row: OutboxMessage | None = head
+            for _ in range(burst):
+                if row is None or not _due(row, timezone.now()) or not _claim(row):
+                    break
+                progress = True
+                if not deliver_one(OutboxMessage.objects.get(pk=row.pk)):
+                    break
                 delivered += 1
+                row = (
+                    OutboxMessage.objects.filter(recipient=row.recipient, case_ref=row.case_ref, status=_PENDING)
+                    .order_by("seq")
+                    .only(*_HEAD_FIELDS)
+                    .first()
+                )
         if not progress:
             return delivered
 
@@ -191,8 +246,65 @@ def _claim(row: OutboxMessage) -> bool:
             OutboxMessage.objects.filter(pk=row.pk, status=OutboxMessage.Status.PENDING)
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=moment))
             .filter(~Exists(earlier))
-            .update(lease_until=moment + LEASE)
+            .update(lease_until=moment + LEASE, lease_owner=lease_owner())
         )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive, and not ours to judge
+        return True
+    return True
+
+
+def release_dead_leases() -> int:
+    """Take back at once the leases held by processes of this host that no longer run
+    (killed, crashed): their messages need not wait for the lease to run out. Leases of
+    other hosts (several web hosts on one PostgreSQL) only expire."""
+    host = socket.gethostname() + ":"
+    owners = (
+        OutboxMessage.objects.filter(status=_PENDING, lease_until__gt=timezone.now(), lease_owner__startswith=host)
+        .values_list("lease_owner", flat=True)
+        .distinct()
+    )
+    released = 0
+    for owner in list(owners):
+        pid = owner.rsplit(":", 1)[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            count = OutboxMessage.objects.filter(status=_PENDING, lease_owner=owner).update(
+                lease_until=None, lease_owner=""
+            )
+            log.warning("took back %d message(s) leased by %s, which no longer runs", count, owner)
+            released += count
+    return released
+
+
+@periodic(every_seconds=5)
+def _release_dead_leases() -> None:
+    release_dead_leases()
+
+
+def _fresh(row: OutboxMessage) -> dict[str, Any]:
+    """The message to seal now. ``expires_at`` bounds how long an envelope can be replayed;
+    a message still pending when little of it is left gets a later one, signed anew, so
+    that it is never refused as expired and never blocks its case (ADR 0011). Its id,
+    seq, created_at and body never change."""
+    ttl = timedelta(seconds=settings.FEDERATION_MESSAGE_TTL_SECONDS)
+    moment = timezone.now()
+    try:
+        left = parse_time(row.message["expires_at"]) - moment
+    except (KeyError, ValueError):
+        left = timedelta(0)
+    if left >= max(ttl / 2, timedelta(seconds=60)):
+        return row.message
+    message = dict(row.message, expires_at=iso(moment + ttl))
+    OutboxMessage.objects.filter(pk=row.pk, status=_PENDING).update(message=message)
+    log.info("message %s to %s: expiry renewed to %s", row.message_id, row.recipient, message["expires_at"])
+    row.message = message
+    return message
 
 
 def deliver_one(row: OutboxMessage) -> bool:
@@ -203,7 +315,7 @@ def deliver_one(row: OutboxMessage) -> bool:
         enc = dirs.encryption_jwk(row.recipient)
         if entry is None or enc is None:
             raise EnvelopeError(0, "unknown_recipient", f"{row.recipient} is not in the directory")
-        token = seal(row.message, signing_key=keys.signing_key(), recipient_key=enc)
+        token = seal(_fresh(row), signing_key=keys.signing_key(), recipient_key=enc)
         response = client().post(
             entry["base_url"].rstrip("/") + INBOX_PATH,
             content=token,
@@ -244,8 +356,11 @@ def _mark_delivered(row: OutboxMessage, receipt: str, body: dict[str, Any]) -> N
             receipt=receipt,
             attempts=row.attempts + 1,
             lease_until=None,
+            lease_owner="",
             last_error="",
         )
+        if first:
+            DeliveryAlert.objects.filter(message_id=row.pk, resolved_at__isnull=True).update(resolved_at=timezone.now())
         hook = DELIVERED_HOOKS.get(row.type)
         if first and hook:
             hook(row, body)
@@ -266,6 +381,7 @@ def _retry_later(row: OutboxMessage, error: str) -> None:
         attempts=attempts,
         last_error=error[:2000],
         lease_until=None,
+        lease_owner="",
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
     )
 
@@ -291,11 +407,10 @@ def receive(token: str, *, remote_addr: str = "") -> tuple[int, dict[str, Any]]:
     try:
         if len(token) > settings.FEDERATION_MAX_ENVELOPE_BYTES:
             raise EnvelopeError(413, "too_large", "envelope exceeds the size limit")
-        enc = keys.encryption_key()
         opened = open_envelope(
             token,
             me=settings.NODE.state,
-            my_keys={str(enc.kid): enc},
+            my_keys=keys.decryption_keys(),
             sender_key=_sender_key,
             skew=timedelta(seconds=settings.FEDERATION_CLOCK_SKEW_SECONDS),
         )
@@ -374,3 +489,93 @@ def _store(opened: Opened) -> str:
         message["seq"],
     )
     return receipt
+
+
+# -- watching the outbox ------------------------------------------------------------------
+
+
+def undelivered() -> list[OutboxMessage]:
+    """Every message still waiting, oldest first, with the reason its last attempt failed
+    and its alert if one was raised. Routing data only: no body."""
+    rows = OutboxMessage.objects.filter(status=_PENDING).select_related("alert").order_by("created_at", "seq")
+    return list(rows.defer("message", "receipt"))
+
+
+def raise_alerts(*, at: datetime | None = None, limit: int = 1000) -> list[DeliveryAlert]:
+    """Raise one alert for each pending message that has waited longer than its type
+    allows (``MAX_WAIT``): recorded, logged at ERROR, and passed to the ``on_alert`` hooks
+    after commit."""
+    moment = at or timezone.now()
+    raised: list[DeliveryAlert] = []
+    types = set(OutboxMessage.objects.filter(status=_PENDING).values_list("type", flat=True).distinct())
+    for message_type in sorted(types):
+        allowed = allowed_wait(message_type)
+        overdue = OutboxMessage.objects.filter(
+            status=_PENDING, type=message_type, created_at__lte=moment - allowed, alert__isnull=True
+        ).defer("message", "receipt")
+        for row in overdue[: limit - len(raised)]:
+            with transaction.atomic():
+                alert, made = DeliveryAlert.objects.get_or_create(
+                    message=row,
+                    defaults={
+                        "raised_at": moment,
+                        "waited_seconds": int((moment - row.created_at).total_seconds()),
+                        "allowed_seconds": int(allowed.total_seconds()),
+                        "last_error": row.last_error,
+                    },
+                )
+                if made:
+                    transaction.on_commit(functools.partial(_tell, alert))
+            if made:
+                log.error(
+                    "undelivered: %s %s to %s (case %s, seq %d) has waited %ds, more than the %ds allowed; "
+                    "last attempt: %s",
+                    row.type,
+                    row.message_id,
+                    row.recipient,
+                    row.case_ref,
+                    row.seq,
+                    alert.waited_seconds,
+                    alert.allowed_seconds,
+                    row.last_error or "none yet",
+                )
+                raised.append(alert)
+        if len(raised) >= limit:
+            break
+    return raised
+
+
+def _tell(alert: DeliveryAlert) -> None:
+    for hook in ALERT_HOOKS:
+        try:
+            hook(alert)
+        except Exception:  # one broken hook must not hide the alert from the others
+            log.exception("alert hook %s failed", getattr(hook, "__qualname__", hook))
+
+
+@periodic(every_seconds=15)
+def _raise_alerts() -> None:
+    raise_alerts()
+
+
+# -- federation.probe: a message that only tests the path -----------------------------------
+
+PROBE = "federation.probe"
+
+
+def send_probe(*, recipient: str, case_ref: str, n: int, note: str = "") -> OutboxMessage:
+    """Queue a probe: a message that does nothing but travel, to check the path to a peer
+    (operators, the fault tests and bench/soak.py). It goes through the outbox like any
+    other message."""
+    return enqueue(
+        type=PROBE, recipient=recipient, case_ref=case_ref, body={"n": n, "note": note}, handling="TLP:CLEAR"
+    )
+
+
+@on_receive(PROBE)
+def _receive_probe(message: dict[str, Any]) -> None:
+    body = message["body"]
+    if set(body) != {"n", "note"} or not isinstance(body["n"], int) or not isinstance(body["note"], str):
+        raise EnvelopeError(422, "invalid_body", "a probe body is {n: integer, note: string}")
+    if len(body["note"]) > 200:
+        raise EnvelopeError(422, "invalid_body", "a probe note is at most 200 characters")

@@ -26,6 +26,17 @@ class Command(BaseCommand):
         sync.add_argument("--file", type=Path, help="take the signed directory from a file instead (offline)")
         sub.add_parser("show", help="print the directory this node holds")
         sub.add_parser("root-key", help="(secretariat) the public key nodes pin")
+        rotate = sub.add_parser(
+            "rotate-keys", help="make new key pairs, used once a directory lists them; prints the new entry"
+        )
+        rotate.add_argument("--contact", default="", help="JSON object of 24/7 contacts")
+        revoke = sub.add_parser("revoke", help="(secretariat) take a node out of the directory")
+        revoke.add_argument("--state", required=True)
+        revoke.add_argument("--publish", action="store_true", help="sign a new version afterwards")
+        revoke_key = sub.add_parser("revoke-key", help="(secretariat) withdraw one key of a node")
+        revoke_key.add_argument("--state", required=True)
+        revoke_key.add_argument("--kid", required=True)
+        revoke_key.add_argument("--publish", action="store_true", help="sign a new version afterwards")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -51,6 +62,24 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps({"version": found.version, "nodes": sorted(found.nodes)}, indent=2))
             elif action == "root-key":
                 self.stdout.write(json.dumps(keys.public_jwk(keys.signing_key())))
+            elif action == "rotate-keys":
+                from django.conf import settings
+
+                # Every node pins the secretariat's signing key: it cannot change by rotation.
+                uses = ("enc",) if settings.NODE.is_secretariat else ("sig", "enc")
+                keys.rotate(uses=uses)
+                contacts = json.loads(options["contact"]) if options["contact"] else {}
+                self.stdout.write(json.dumps(services.own_entry(contacts=contacts), indent=2))
+            elif action == "revoke":
+                services.revoke_node(options["state"])
+                self.stdout.write(f"revoked {options['state']}")
+                if options["publish"]:
+                    self._publish(None)
+            elif action == "revoke-key":
+                services.revoke_key(options["state"], options["kid"])
+                self.stdout.write(f"revoked key {options['kid']} of {options['state']}")
+                if options["publish"]:
+                    self._publish(None)
         except (services.DirectoryError, json.JSONDecodeError, OSError) as exc:
             raise CommandError(str(exc)) from None
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
 from hanoi247.directory import services as directory
-from hanoi247.federation.services import PERIODIC, deliver_due
+from hanoi247.federation.services import PERIODIC, deliver_due, release_dead_leases
 
 log = logging.getLogger("hanoi247.worker")
 
@@ -35,6 +35,11 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, _stop)
         next_sync = 0.0
         next_run = dict.fromkeys(PERIODIC, 0.0)
+        try:
+            # After a crash (kill -9) of the node, its messages need not wait out the leases.
+            release_dead_leases()
+        except Exception:
+            log.exception("could not take back the leases of dead processes")
         while not stop:
             close_old_connections()
             if time.monotonic() >= next_sync:
