@@ -37,6 +37,8 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/evidence.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

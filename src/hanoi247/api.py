@@ -3,6 +3,9 @@ from ninja import NinjaAPI
 
 from hanoi247.accounts.auth import TokenAuth
 from hanoi247.cooperation.api import router as requests_router
+from hanoi247.evidence.api import router as evidence_router
+from hanoi247.indicators.api import router as indicators_router
+from hanoi247.operations.api import router as operations_router
 
 api = NinjaAPI(
     title="Hanoi 24/7 node API",
@@ -14,6 +17,9 @@ api = NinjaAPI(
     docs_url=None,  # the interactive docs page loads from a CDN; the JSON document is enough
 )
 api.add_router("/", requests_router)
+api.add_router("/evidence", evidence_router)
+api.add_router("/indicators", indicators_router)
+api.add_router("/ops", operations_router)
 
 
 @api.exception_handler(ValueError)

@@ -38,6 +38,9 @@ class NodeConfig:
     secretariat_key: dict[str, Any] = field(default_factory=dict)
     # This State's own deadlines per request type, published in its directory entry.
     deadlines: dict[str, Any] = field(default_factory=dict)
+    # This State's guide to asking it for help, published in its directory entry
+    # (directory/guides.py says what it holds).
+    guide: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_secretariat(self) -> bool:

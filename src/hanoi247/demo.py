@@ -104,6 +104,19 @@ class Node:
         env.update(self.extra_env)
         return env
 
+    def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read the node's database directly (tests and benchmarks watching a running node
+        without starting a Django process each time). ``?`` placeholders."""
+        if self.database_url:
+            import psycopg
+
+            with psycopg.connect(self.database_url) as conn:
+                return list(conn.execute(query.replace("?", "%s"), params).fetchall())
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(self.data_dir / "node.sqlite3", timeout=30)) as conn:
+            return list(conn.execute(query, params).fetchall())
+
     def run(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(
             [sys.executable, "-m", "hanoi247.cli", *args],
@@ -245,6 +258,19 @@ class Network:
         if node.process and node.process.poll() is None:
             os.killpg(node.process.pid, signal.SIGTERM)
         self._reap(node)
+
+    def kill_node(self, node: Node) -> None:
+        """Kill one node's processes at once (kill -9 of its whole process group: web
+        processes and delivery worker), as a crash would, and wait until they are gone."""
+        if node.process and node.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(node.process.pid, signal.SIGKILL)
+        self._reap(node)
+
+    def start_node(self, node: Node, timeout: float = 60.0) -> None:
+        """Start a stopped or killed node again and wait until it answers."""
+        self._spawn(node)
+        self._wait(node, timeout)
 
     @staticmethod
     def _reap(node: Node, timeout: float = 15.0) -> None:

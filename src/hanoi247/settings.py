@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 
 from hanoi247.config import data_dir, load_node_config, secret_key
+from hanoi247.evidence.storage import evidence_storages
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -42,9 +43,16 @@ INSTALLED_APPS = [
     "hanoi247.federation",
     "hanoi247.cooperation",
     "hanoi247.reports",
+    "hanoi247.evidence",
+    "hanoi247.victims",
+    "hanoi247.indicators",
+    "hanoi247.operations",
 ]
 
 MIDDLEWARE = [
+    # First, so that it also compresses what WhiteNoise serves; pages, CSS, JS and JSON only, never
+    # evidence streams (docs/adr/0017-six-languages-gzip-and-axe-in-the-browser-tests.md, with BREACH).
+    "hanoi247.core.compression.TextGZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "hanoi247.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -115,6 +123,8 @@ OTP_TOTP_ISSUER = f"Hanoi 24/7 {NODE.state}"
 # 127.0.0.1 — with one cookie name, logging in to one node would log you out of the other.
 SESSION_COOKIE_NAME = f"h247_{NODE.state.lower()}_session"
 CSRF_COOKIE_NAME = f"h247_{NODE.state.lower()}_csrf"
+LANGUAGE_COOKIE_NAME = f"h247_{NODE.state.lower()}_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 3600  # one shift
@@ -133,6 +143,8 @@ LANGUAGES = [
     ("es", "Español"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and times in each locale's own format; English as UN desks write it (formats/en/formats.py).
+FORMAT_MODULE_PATH = ["hanoi247.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -142,6 +154,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
+
+# Evidence (age files): on local disk by default, in an S3-compatible object store with
+# HANOI247_EVIDENCE_STORAGE=s3 (see docs/evidence.md). Uploads are staged under the data
+# directory until they are sealed.
+STORAGES = evidence_storages(os.environ, DATA_DIR)
+EVIDENCE_STAGING_DIR = Path(os.environ.get("HANOI247_EVIDENCE_STAGING_DIR", DATA_DIR / "evidence-staging"))
+EVIDENCE_MAX_BYTES = int(os.environ.get("HANOI247_EVIDENCE_MAX_BYTES", 1 << 40))
+EVIDENCE_CHUNK_BYTES = int(os.environ.get("HANOI247_EVIDENCE_CHUNK_BYTES", 16 << 20))
 
 # Federation: how long a message stays valid and how much clock skew we tolerate.
 FEDERATION_MESSAGE_TTL_SECONDS = int(os.environ.get("HANOI247_MESSAGE_TTL", 7 * 24 * 3600))
@@ -153,10 +173,38 @@ FEDERATION_RETRY_MAX_SECONDS = 600.0
 DIRECTORY_REFRESH_SECONDS = int(os.environ.get("HANOI247_DIRECTORY_REFRESH", 60))
 DIRECTORY_VALIDITY_SECONDS = int(os.environ.get("HANOI247_DIRECTORY_VALIDITY", 7 * 24 * 3600))
 
+# The 24/7 desk's alerts by e-mail (docs/operations.md): off unless a relay is named.
+EMAIL_HOST = os.environ.get("HANOI247_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("HANOI247_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("HANOI247_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("HANOI247_EMAIL_PASSWORD") or (
+    Path(os.environ["HANOI247_EMAIL_PASSWORD_FILE"]).read_text().strip()
+    if os.environ.get("HANOI247_EMAIL_PASSWORD_FILE")
+    else ""
+)
+EMAIL_USE_TLS = os.environ.get("HANOI247_EMAIL_TLS") == "1"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("HANOI247_EMAIL_FROM", f"hanoi247-{NODE.state.lower()}@localhost")
+# /metrics answers a bearer token (HANOI247_METRICS_TOKEN[_FILE]) or these client addresses.
+METRICS_TOKEN = os.environ.get("HANOI247_METRICS_TOKEN") or (
+    Path(os.environ["HANOI247_METRICS_TOKEN_FILE"]).read_text().strip()
+    if os.environ.get("HANOI247_METRICS_TOKEN_FILE")
+    else ""
+)
+METRICS_ALLOWED_ADDRESSES = os.environ.get("HANOI247_METRICS_ALLOW", "127.0.0.1,::1").split(",")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "hanoi247.operations.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if os.environ.get("HANOI247_LOG_FORMAT") == "json" else "plain",
+        }
+    },
     "loggers": {"hanoi247": {"handlers": ["console"], "level": os.environ.get("HANOI247_LOG_LEVEL", "INFO")}},
 }

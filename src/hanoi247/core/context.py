@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 def node(request: HttpRequest) -> dict[str, Any]:
     from hanoi247.accounts.services import is_local_case_handler
-    from hanoi247.states import state_name
+    from hanoi247.core.i18n import state_name
 
     return {
         "node": settings.NODE,

@@ -13,6 +13,8 @@ class DirectoryEntry(models.Model):
     # The State's own deadlines per request type, overriding the defaults:
     # {"preservation": {"acknowledge_minutes": 120, "execute_days": 1}, ...}
     deadlines = models.JSONField(default=dict, blank=True)
+    # How to ask this State for help (Arts. 54-56), versioned: see directory/guides.py.
+    guide = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 

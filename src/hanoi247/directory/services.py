@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,11 +24,13 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
-from hanoi247.directory import treaty
+from hanoi247.directory import guides, treaty
 from hanoi247.directory.models import DirectoryEntry, DirectorySnapshot, TreatyAction
 from hanoi247.federation import keys
 from hanoi247.federation.envelope import JWS_REGISTRY, SIGN_ALG, canonical, iso, now, parse_time
 from hanoi247.states import SECRETARIAT, STATE_DEFAULTS, is_state_code, state_name
+
+log = logging.getLogger("hanoi247.directory")
 
 DIRECTORY_TYP = "hanoi247-directory+jws"
 DIRECTORY_PATH = "/directory/v1/directory.jws"
@@ -47,11 +50,13 @@ def own_entry(*, contacts: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "state": node.state,
         "base_url": node.base_url,
-        "keys": {"sig": [keys.public_jwk(keys.signing_key())], "enc": [keys.public_jwk(keys.encryption_key())]},
+        # Newest first: a key made by `directory rotate-keys` is listed before it is used.
+        "keys": {"sig": keys.published("sig"), "enc": keys.published("enc")},
         "languages": languages,
         "time_zone": tz,
         "contacts": contacts or {},
         "deadlines": node.deadlines,
+        "guide": node.guide,
     }
 
 
@@ -76,10 +81,71 @@ def register(entry: dict[str, Any]) -> DirectoryEntry:
         raise DirectoryError(f"{entry.get('state')!r} is not an ISO 3166 alpha-3 State code")
     check_deadlines(entry.get("deadlines", {}))
     fields = ("base_url", "keys", "languages", "time_zone", "contacts", "deadlines")
-    obj, _ = DirectoryEntry.objects.update_or_create(
-        state=entry["state"], defaults={k: entry[k] for k in fields if k in entry}
-    )
+    values = {k: entry[k] for k in fields if k in entry}
+    held = DirectoryEntry.objects.filter(state=entry["state"]).first()
+    if "guide" in entry:
+        values["guide"] = _checked_guide(held.guide if held else {}, entry["guide"])
+    if held is not None and "keys" in values:
+        values["keys"] = _merge_keys(held.keys or {}, values["keys"])
+    obj, _ = DirectoryEntry.objects.update_or_create(state=entry["state"], defaults=values)
     return obj
+
+
+def _checked_guide(held: dict[str, Any], new: Any) -> dict[str, Any]:
+    """The State's guide (Arts. 54-56), validated; a changed one needs a higher version."""
+    try:
+        guide = guides.check_guide(new)
+        guides.check_version(held or {}, guide)
+    except guides.GuideError as exc:
+        raise DirectoryError(str(exc)) from None
+    return guide
+
+
+def _merge_keys(held: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A re-registered entry keeps the signing keys published before (what they signed
+    stays verifiable, ADR 0012) unless they were revoked; a revoked key never comes back."""
+    revoked = set(held.get("revoked", []))
+    merged: dict[str, Any] = {}
+    for use in ("sig", "enc"):
+        listed = [k for k in new.get(use, []) if k.get("kid") not in revoked]
+        kids = {k.get("kid") for k in listed}
+        if use == "sig":
+            listed += [k for k in held.get(use, []) if k.get("kid") not in kids | revoked]
+        merged[use] = listed
+    if revoked:
+        merged["revoked"] = sorted(revoked)
+    return merged
+
+
+def revoke_key(state: str, kid: str) -> DirectoryEntry:
+    """(Secretariat) Withdraw one key of a node, e.g. a compromised one. Peers refuse what
+    it signs as soon as they hold the next directory version (publish it)."""
+    entry = DirectoryEntry.objects.filter(state=state).first()
+    if entry is None:
+        raise DirectoryError(f"{state} is not registered")
+    held = entry.keys or {}
+    if not any(k.get("kid") == kid for use in ("sig", "enc") for k in held.get(use, [])):
+        raise DirectoryError(f"{state} has no key {kid!r}")
+    entry.keys = {
+        "sig": [k for k in held.get("sig", []) if k.get("kid") != kid],
+        "enc": [k for k in held.get("enc", []) if k.get("kid") != kid],
+        "revoked": sorted({*held.get("revoked", []), kid}),
+    }
+    entry.save(update_fields=["keys", "updated_at"])
+    log.warning("revoked key %s of %s", kid, state)
+    return entry
+
+
+def revoke_node(state: str) -> DirectoryEntry:
+    """(Secretariat) Take a node out of the directory. From the next version on, peers
+    neither send to it nor accept what it sends."""
+    entry = DirectoryEntry.objects.filter(state=state).first()
+    if entry is None:
+        raise DirectoryError(f"{state} is not registered")
+    entry.active = False
+    entry.save(update_fields=["active", "updated_at"])
+    log.warning("revoked node %s", state)
+    return entry
 
 
 def publish(*, validity: timedelta | None = None) -> DirectorySnapshot:
@@ -105,6 +171,7 @@ def publish(*, validity: timedelta | None = None) -> DirectorySnapshot:
                     "time_zone": e.time_zone,
                     "contacts": e.contacts,
                     "deadlines": e.deadlines,
+                    **({"guide": e.guide} if e.guide else {}),
                 }
                 for e in DirectoryEntry.objects.filter(active=True)
             ],
@@ -124,6 +191,7 @@ def publish(*, validity: timedelta | None = None) -> DirectorySnapshot:
         )
         snap = _store(document, signed)
     _cache.clear()
+    _promote_own_keys(document)
     return snap
 
 
@@ -161,13 +229,17 @@ def verify(signed: str, *, pinned: dict[str, Any], at: datetime | None = None, m
         obj = jws.deserialize_compact(signed.strip(), key, registry=JWS_REGISTRY)
         document: dict[str, Any] = json.loads(obj.payload)
         expires = parse_time(document["expires_at"])
+        issued = parse_time(document["issued_at"])
         version = int(document["version"])
     except (JoseError, ValueError, KeyError, TypeError) as exc:
         raise DirectoryError(f"directory signature or form is invalid: {exc}") from None
     if obj.protected.get("typ") != DIRECTORY_TYP:
         raise DirectoryError("document is not a directory")
-    if expires <= (at or now()):
+    moment = at or now()
+    if expires <= moment:
         raise DirectoryError(f"directory version {version} is stale: it expired at {document['expires_at']}")
+    if issued > moment + timedelta(seconds=settings.FEDERATION_CLOCK_SKEW_SECONDS):
+        raise DirectoryError(f"directory version {version} was issued in the future ({document['issued_at']})")
     if version < min_version:
         raise DirectoryError(f"directory version {version} is older than the one held ({min_version})")
     return document
@@ -190,8 +262,25 @@ def accept(signed: str) -> DirectorySnapshot:
     held = DirectorySnapshot.objects.order_by("-version").values_list("version", flat=True).first() or 0
     document = verify(signed, pinned=settings.NODE.secretariat_key, min_version=held)
     snap = _store(document, signed)
+    if canonical(snap.document) != canonical(document):
+        # Two different documents signed under one version number: the secretariat's key
+        # or its publication is broken. Keep what we hold and say so loudly.
+        log.error("refused directory version %d: this node holds that version with other content", document["version"])
+        raise DirectoryError(f"directory version {document['version']} is already held with other content")
     _cache.clear()
+    _promote_own_keys(document)
     return snap
+
+
+def _promote_own_keys(document: dict[str, Any]) -> None:
+    """Start using keys made by `rotate-keys` once a verified directory lists them."""
+    mine = [*document.get("nodes", []), *filter(None, [document.get("secretariat")])]
+    entry = next((n for n in mine if n.get("state") == settings.NODE.state), None)
+    if entry is None:
+        return
+    listed = {use: {k.get("kid") for k in entry.get("keys", {}).get(use, [])} for use in ("sig", "enc")}
+    for use in keys.promote(listed):
+        log.warning("the new %s key is in directory version %s: it is now in use", use, document["version"])
 
 
 def sync(timeout: float = 10.0) -> DirectorySnapshot:
@@ -217,6 +306,8 @@ class Directory:
 
     def key(self, state: str, kid: str, use: str = "sig") -> OKPKey | None:
         entry = self.nodes.get(state)
+        if kid in (entry or {}).get("keys", {}).get("revoked", []):
+            return None
         for jwk in (entry or {}).get("keys", {}).get(use, []):
             if jwk.get("kid") == kid:
                 return OKPKey.import_key(jwk)
