@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "hanoi247.core.compression.TextGZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "hanoi247.core.middleware.ContentSecurityPolicyMiddleware",
+    "hanoi247.core.middleware.RefuseNulCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

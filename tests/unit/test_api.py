@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -164,3 +165,11 @@ def test_request_types_describe_their_elements(api: Client) -> None:
     preservation = next(t for t in types if t["code"] == "preservation")
     assert preservation["article"] == "Art. 42"
     assert "necessity" in preservation["elements_schema"]["properties"]
+
+
+def test_a_nul_character_is_refused_with_400_not_stored(api: Any, network: Any, complete_payload: Any) -> None:
+    """PostgreSQL cannot store NUL in text: refused up front, on both databases."""
+    body = {"type": "preservation", "recipient": "FRA", **complete_payload, "offence": "Fraud\u0000"}
+    response = api.post("/api/v1/requests", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 422 and "NUL" in response.json()["detail"]
+    assert api.get("/api/v1/requests?status=dr%00aft").json() == []

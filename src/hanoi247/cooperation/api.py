@@ -9,7 +9,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict
 
@@ -303,7 +303,7 @@ def list_cases(request: HttpRequest) -> Any:
 @router.get("/cases/{case_id}", response={200: CaseDetailOut, **ERRORS}, tags=["cases"])
 def get_case(request: HttpRequest, case_id: UUID) -> Any:
     case = services.get_case(acting_user(request), case_id)
-    requests = list(case.requests.all())
+    requests = list(case.requests.prefetch_related("deadlines"))  # _out lists each one's deadlines
     services.record_listing(acting_user(request), requests)
     return {
         **{f: getattr(case, f) for f in CaseOut.model_fields},
@@ -385,14 +385,22 @@ def create_request(request: HttpRequest, body: RequestIn) -> Any:
 
 @router.get("/requests", response=list[RequestOut])
 def list_requests(
-    request: HttpRequest, direction: Literal["outgoing", "incoming"] | None = None, status: str | None = None
+    request: HttpRequest,
+    direction: Literal["outgoing", "incoming"] | None = None,
+    status: str | None = None,
+    q: str | None = Query(default=None, max_length=32, description="Search: references that start with this"),
 ) -> list[dict[str, Any]]:
     qs = services.visible_requests(request.user)
+    if "\x00" in (status or "") + (q or ""):
+        return []  # no status or reference holds a NUL (and PostgreSQL refuses one in a query)
     if direction:
         qs = qs.filter(direction=direction)
     if status:
         qs = qs.filter(status=status)
-    shown = list(qs[:500])
+    if q and q.strip():
+        # A prefix, as typed: the unique index on reference serves it (and its _like index on PostgreSQL).
+        qs = qs.filter(reference__startswith=q.strip().upper())
+    shown = list(qs.prefetch_related("deadlines")[:500])  # _out lists each one's deadlines
     if shown:
         services.record_listing(acting_user(request), shown)
     return [_out(r) for r in shown]

@@ -202,6 +202,8 @@ def abort_upload(request: HttpRequest, upload_id: UUID) -> Any:
 @guarded
 def list_evidence(request: HttpRequest, request_id: str | None = None) -> Any:
     qs = services.visible_items(request.user)
+    if "\x00" in (request_id or ""):
+        return []  # no request id holds a NUL (and PostgreSQL refuses one in a query)
     if request_id:
         qs = qs.filter(request_id=request_id)
     return list(qs[:500])
