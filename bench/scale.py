@@ -206,6 +206,21 @@ def measure(n: int, rng: random.Random, officer: Any) -> dict[str, list[float]]:
     session.save()
     api = Client(headers={"Authorization": f"Bearer {ApiToken.issue(officer, 'bench')[1]}"})
 
+    if os.environ.get("H247_SCALE_PROFILE"):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            web.get("/")
+        print(f"desk: {len(queries)} queries; the slowest:")
+        for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:6]:
+            print(f"  {float(q['time']) * 1000:7.1f} ms  {q['sql'][:200]}")
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(web.get, "/")
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
     ids = list(Request.objects.filter(type="preservation").values_list("pk", flat=True)[:5000])
     refs = list(Request.objects.values_list("reference", flat=True)[:5000])
     return {

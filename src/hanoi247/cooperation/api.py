@@ -389,6 +389,8 @@ def list_requests(
     direction: Literal["outgoing", "incoming"] | None = None,
     status: str | None = None,
     q: str | None = Query(default=None, max_length=32, description="Search: references that start with this"),
+    limit: int = Query(default=100, ge=1, le=500, description="At most this many, newest first"),
+    offset: int = Query(default=0, ge=0, le=1_000_000, description="Skip this many (the next page)"),
 ) -> list[dict[str, Any]]:
     qs = services.visible_requests(request.user)
     if "\x00" in (status or "") + (q or ""):
@@ -400,7 +402,7 @@ def list_requests(
     if q and q.strip():
         # A prefix, as typed: the unique index on reference serves it (and its _like index on PostgreSQL).
         qs = qs.filter(reference__startswith=q.strip().upper())
-    shown = list(qs.prefetch_related("deadlines")[:500])  # _out lists each one's deadlines
+    shown = list(qs.prefetch_related("deadlines")[offset : offset + limit])  # _out lists each one's deadlines
     if shown:
         services.record_listing(acting_user(request), shown)
     return [_out(r) for r in shown]

@@ -97,7 +97,15 @@ class Request(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["direction", "status"])]
+        # The desk, the dashboard and the API list read the newest rows of one direction
+        # (and status): ordered indexes let them stop after the first page (bench/scale.py).
+        indexes = [
+            models.Index(fields=["direction", "status"]),
+            models.Index(fields=["direction", "-urgent", "-submitted_at"], name="req_dir_urgent_submitted"),
+            models.Index(fields=["direction", "-submitted_at"], name="req_dir_submitted"),
+            models.Index(fields=["direction", "-created_at"], name="req_dir_created"),
+            models.Index(fields=["direction", "status", "-created_at"], name="req_dir_status_created"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -151,6 +159,9 @@ class Deadline(models.Model):
     class Meta:
         ordering = ["due_at"]
         constraints = [models.UniqueConstraint(fields=["request", "kind"], name="one_deadline_per_kind")]
+        indexes = [
+            models.Index(fields=["due_at"], condition=models.Q(met_at__isnull=True), name="deadline_open_due"),
+        ]
 
 
 class Translation(models.Model):

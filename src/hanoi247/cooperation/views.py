@@ -56,26 +56,29 @@ def _with_kinds(rows: list[Request]) -> list[Request]:
     return rows
 
 
-def _rows(qs: Any) -> list[Request]:
+def _rows(qs: Any, limit: int = 50) -> list[Request]:
     open_deadlines = Prefetch("deadlines", queryset=Deadline.objects.filter(met_at__isnull=True))
-    return _with_kinds(list(qs.select_related("case").prefetch_related(open_deadlines)[:100]))
+    return _with_kinds(list(qs.select_related("case").prefetch_related(open_deadlines)[:limit]))
 
 
 @case_handler
 def desk(request: HttpRequest) -> HttpResponse:
+    """The officer on duty's dashboard (issue #6): emergencies first, then what waits for an
+    acknowledgement, overdue and expiring deadlines, who is on call; then every request."""
+    from hanoi247.operations import services as operations
+
     qs = services.visible_requests(request.user)
     incoming = _rows(qs.filter(direction=Direction.INCOMING).order_by("-urgent", "-submitted_at"))
     outgoing = _rows(qs.filter(direction=Direction.OUTGOING).order_by("-created_at"))
     waiting = qs.filter(direction=Direction.INCOMING, status=Status.DELIVERED).count()
-    deadlines = list(services.open_deadlines(request.user)[:20])
     context = {
         "incoming": incoming,
         "outgoing": outgoing,
         "waiting": waiting,
-        "deadlines": deadlines,
+        "ops": operations.dashboard(request.user),
         "now": timezone.now(),
     }
-    template = "cooperation/_desk_lists.html" if request.headers.get("HX-Request") else "cooperation/desk.html"
+    template = "operations/_dashboard.html" if request.headers.get("HX-Request") else "cooperation/desk.html"
     return render(request, template, context)
 
 
@@ -176,7 +179,7 @@ def elements_of(kind: RequestType, payload: dict[str, Any]) -> list[dict[str, An
     return [
         {
             "name": name,
-            "title": field_meta(kind.schema, name)["title"],
+            "title": _(field_meta(kind.schema, name)["title"]),
             "article": field_meta(kind.schema, name)["article"],
             "display": display(info.annotation, payload.get(name), labels),
         }
@@ -374,7 +377,7 @@ def cases(request: HttpRequest) -> HttpResponse:
 @case_handler
 def case_detail(request: HttpRequest, case_id: str) -> HttpResponse:
     case = services.get_case(request.user, case_id)
-    requests = _rows(case.requests.order_by("submitted_at", "created_at"))
+    requests = _rows(case.requests.order_by("submitted_at", "created_at"), limit=500)
     audit.record("case.viewed", actor=acting_user(request).username, object_type="case", object_id=str(case.pk))
     jit = [r for r in requests if r.type == "joint_investigation" and not r.is_final and r.status != Status.DRAFT]
     return render(
