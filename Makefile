@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432
 PG_DB := hanoi247_ci_$(shell date +%s)_$$PPID
+# Two processes (the machine has two cores); a file stays in one process, so a file's live network
+# of nodes is started once. PYTEST_ARGS= runs in one process.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: demo test test-sqlite test-pg lint bench clean
 
