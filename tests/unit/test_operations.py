@@ -506,3 +506,38 @@ def test_an_officer_cannot_hand_over_a_colleagues_shift(desk: Any, personas: Any
     )
     assert b"only the officer on the shift or a supervisor" in response.content
     assert services.on_call_users() == [personas["officer"]]
+
+
+def test_the_network_page_shows_who_is_reachable_now_in_each_state(
+    network: Any, personas: Any, own_keys: Any, monkeypatch: Any
+) -> None:
+    """Peers' signed on-call documents are fetched by the worker and verified with the
+    directory's keys; the page shows only the published channel of the window that covers now."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from hanoi247.federation.envelope import iso
+    from hanoi247.operations import services as ops
+    from hanoi247.operations.models import PeerOnCall
+
+    now = timezone.now()
+    document = {
+        "state": "FRA",
+        "windows": [
+            {"starts_at": iso(now - timedelta(hours=1)), "ends_at": iso(now + timedelta(hours=7)),
+             "channel": "+33 1 00 00 00 00 (24/7 desk)"},
+            {"starts_at": iso(now + timedelta(hours=7)), "ends_at": iso(now + timedelta(hours=15)),
+             "channel": "night desk"},
+        ],
+    }  # fmt: skip
+
+    def fake_fetch(state: str, *, timeout: float = 5.0) -> dict[str, Any]:
+        if state == "FRA":
+            return document
+        raise ops.OperationsError(f"{state}'s on-call document could not be fetched: refused")
+
+    monkeypatch.setattr(ops, "fetch_on_call", fake_fetch)
+    assert ops.refresh_peer_on_call() == 1
+    assert PeerOnCall.objects.get(state="BRA").error.endswith("refused")
+    page = Client().get("/network/").content.decode()
+    assert "+33 1 00 00 00 00 (24/7 desk)" in page and "night desk" not in page

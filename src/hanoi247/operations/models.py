@@ -166,3 +166,17 @@ class CalendarToken(models.Model):
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class PeerOnCall(models.Model):
+    """The last on-call document fetched from another State's node and verified with its
+    key from the signed directory (ADR 0015): what the network page shows as reachable now."""
+
+    state = models.CharField(max_length=3, unique=True)
+    document = models.JSONField(default=dict, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField()
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["state"]

@@ -46,6 +46,7 @@ from hanoi247.operations.models import (
     Escalation,
     EscalationRung,
     Notification,
+    PeerOnCall,
     Preference,
     Shift,
     WebhookEndpoint,
@@ -972,3 +973,35 @@ def _quantile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def refresh_peer_on_call(moment: datetime | None = None) -> int:
+    """Fetch and verify every peer's on-call document; keep the last good one, and why the
+    latest attempt failed. Returns how many were refreshed."""
+    moment = moment or timezone.now()
+    refreshed = 0
+    for peer in directory.peers():
+        state = str(peer["state"])
+        try:
+            document = fetch_on_call(state, timeout=3.0)
+        except OperationsError as exc:
+            PeerOnCall.objects.update_or_create(state=state, defaults={"checked_at": moment, "error": exc.message})
+            continue
+        PeerOnCall.objects.update_or_create(
+            state=state, defaults={"document": document, "fetched_at": moment, "checked_at": moment, "error": ""}
+        )
+        refreshed += 1
+    return refreshed
+
+
+def channels_now(document: dict[str, Any], moment: datetime | None = None) -> list[str]:
+    """The channels of the windows that cover ``moment`` in a verified on-call document."""
+    moment = moment or timezone.now()
+    found = set()
+    for window in document.get("windows") or []:
+        try:
+            if parse_time(window["starts_at"]) <= moment < parse_time(window["ends_at"]):
+                found.add(str(window["channel"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return sorted(found)

@@ -20,3 +20,9 @@ def escalate() -> int:
     fired = services.escalate_overdue()
     services.send_pending()
     return len(fired)
+
+
+@federation.periodic(every_seconds=300)
+def peers_on_call() -> int:
+    """Who is reachable now in the other States: their signed on-call documents (ADR 0015)."""
+    return services.refresh_peer_on_call()
