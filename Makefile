@@ -42,6 +42,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/evidence.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/soak.py --minutes 2
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
