@@ -29,6 +29,7 @@ from django import forms
 from django.db.models import Q
 from django.forms.boundfield import BoundField
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
@@ -93,11 +94,16 @@ def _label_dicts(model: type[BaseModel]) -> list[Mapping[str, Any]]:
     return found
 
 
+def _lazy_label(label: Any) -> Any:
+    """A label in the language of the request that shows it (labels are cached with the specs)."""
+    return label if isinstance(label, Promise) else _(str(label))
+
+
 def _choices(model: type[BaseModel], codes: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
     wanted = {str(c) for c in codes}
     for labels in _label_dicts(model):
         if wanted <= set(labels):
-            return tuple((str(c), str(labels[str(c)])) for c in codes)
+            return tuple((str(c), _lazy_label(labels[str(c)])) for c in codes)
     return tuple((str(c), str(c).replace("_", " ").capitalize()) for c in codes)
 
 
@@ -114,9 +120,10 @@ def _spec(model: type[BaseModel], name: str) -> Spec:
     meta = field_meta(model, name)
     common: dict[str, Any] = {
         "name": name,
-        "title": str(meta.get("title") or name.replace("_", " ").capitalize()),
+        # Lazy: specs are cached once per process, and each request shows them in its own language.
+        "title": _(str(meta.get("title") or name.replace("_", " ").capitalize())),
         "article": str(meta.get("article") or ""),
-        "help": str(meta.get("help") or ""),
+        "help": _(str(meta["help"])) if meta.get("help") else "",
         "widget": str(meta.get("widget") or ""),
         "required": info.is_required(),
     }

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from hanoi247.accounts.models import User
@@ -88,7 +89,10 @@ def request_type(code: str) -> RequestType:
     try:
         return REQUEST_TYPES[code]
     except KeyError:
-        raise WorkflowError(f"unknown request type {code!r}; known: {', '.join(REQUEST_TYPES)}") from None
+        raise WorkflowError(
+            gettext("unknown request type %(code)s; known: %(known)s")
+            % {"code": repr(code), "known": ", ".join(REQUEST_TYPES)}
+        ) from None
 
 
 def _actor_label(user: User) -> str:
@@ -169,7 +173,7 @@ def get_case(user: Any, case_id: UUID | str) -> Case:
 def create_case(user: User, title: str) -> Case:
     title = title.strip()[:200]
     if not title:
-        raise WorkflowError("give the case a title")
+        raise WorkflowError(gettext("give the case a title"))
     with transaction.atomic():
         case = Case.objects.create(
             reference=_next_case_reference(settings.NODE.state),
@@ -191,10 +195,10 @@ def case_timeline(case: Case) -> list[RequestEvent]:
 
 def _check_recipient(recipient: str) -> None:
     if recipient == settings.NODE.state:
-        raise WorkflowError("a State does not send a request to itself")
+        raise WorkflowError(gettext("a State does not send a request to itself"))
     dirs = directory.current()
     if dirs is None or dirs.node(recipient) is None:
-        raise WorkflowError(f"{recipient!r} is not a node in the directory")
+        raise WorkflowError(gettext("%(state)s is not a node in the directory") % {"state": repr(recipient)})
 
 
 @dataclass(frozen=True)
@@ -218,17 +222,26 @@ def clean_conditions(raw: Any) -> dict[str, Any]:
     if raw in (None, ""):
         return {}
     if not isinstance(raw, dict):
-        raise WorkflowError("conditions must be an object with confidential, no_user_notification, use_limitation")
+        raise WorkflowError(
+            gettext("conditions must be an object with confidential, no_user_notification, use_limitation")
+        )
     unknown = set(raw) - set(CONDITION_KEYS)
     if unknown:
-        raise WorkflowError(f"unknown conditions: {', '.join(sorted(unknown))}")
+        raise WorkflowError(gettext("unknown conditions: %(names)s") % {"names": ", ".join(sorted(unknown))})
     out: dict[str, Any] = {}
     for key, kind in CONDITION_KEYS.items():
         value = raw.get(key)
         if value in (None, "", False):
             continue
         if not isinstance(value, kind):
-            raise WorkflowError(f"condition {key} must be a {'yes/no value' if kind is bool else 'text'}")
+            raise WorkflowError(
+                (
+                    gettext("condition %(key)s must be a yes/no value")
+                    if kind is bool
+                    else gettext("condition %(key)s must be a text")
+                )
+                % {"key": key}
+            )
         out[key] = value.strip()[:2000] if isinstance(value, str) else value
     return out
 
@@ -236,11 +249,13 @@ def clean_conditions(raw: Any) -> dict[str, Any]:
 def _apply_options(req: Request, kind: RequestType, options: Options) -> None:
     if options.language:
         if options.language not in LANGUAGES:
-            raise WorkflowError(f"{options.language!r} is not a language code this node knows")
+            raise WorkflowError(
+                gettext("%(code)s is not a language code this node knows") % {"code": repr(options.language)}
+            )
         req.language = options.language
     if options.handling:
         if options.handling not in Handling.values:
-            raise WorkflowError(f"handling must be one of {', '.join(Handling.values)}")
+            raise WorkflowError(gettext("handling must be one of %(codes)s") % {"codes": ", ".join(Handling.values)})
         req.handling = options.handling
     if options.conditions is not None:
         req.conditions = clean_conditions(options.conditions)
@@ -252,11 +267,17 @@ def _followed(kind: RequestType, recipient: str, ref: UUID | str) -> Request:
     """The earlier request this one follows up: of a type it can follow, with the same State."""
     earlier = Request.objects.filter(pk=ref).first() if _is_uuid(ref) else None
     if earlier is None:
-        raise WorkflowError("the request it follows up is not held here")
+        raise WorkflowError(gettext("the request it follows up is not held here"))
     if earlier.type not in kind.follows:
-        raise WorkflowError(f"a {kind.code} request cannot follow up a {earlier.type} request")
+        raise WorkflowError(
+            gettext("a %(type)s request cannot follow up a %(earlier)s request")
+            % {"type": kind.code, "earlier": earlier.type}
+        )
     if earlier.counterpart != recipient:
-        raise WorkflowError(f"the request it follows up was exchanged with {earlier.counterpart}, not {recipient}")
+        raise WorkflowError(
+            gettext("the request it follows up was exchanged with %(state)s, not %(recipient)s")
+            % {"state": earlier.counterpart, "recipient": recipient}
+        )
     return earlier
 
 
@@ -273,7 +294,7 @@ def _set_sources(req: Request, sources: tuple[UUID | str, ...] | None) -> None:
         return
     found = list(Request.objects.filter(pk__in=[s for s in sources if _is_uuid(s)]).exclude(status=Status.DRAFT))
     if len(found) != len(set(map(str, sources))):
-        raise WorkflowError("personal data can only come from requests exchanged through this node")
+        raise WorkflowError(gettext("personal data can only come from requests exchanged through this node"))
     req.personal_data_from.set(found)
 
 
@@ -292,7 +313,7 @@ def create_draft(
     options = options or Options()
     _check_recipient(recipient)
     if require_complete and (missing := problems(kind, payload)):
-        raise WorkflowError("the request is incomplete", missing)
+        raise WorkflowError(gettext("the request is incomplete"), missing)
     with transaction.atomic():
         case = options.case or create_case(user, options.case_title or f"{kind.title} — {recipient}")
         req = Request(
@@ -372,11 +393,11 @@ def language_warning(req: Request) -> str:
 def add_translation(user: User, req: Request, *, language: str, text: str, translator: str = "") -> Translation:
     _require(req, Direction.OUTGOING, {Status.DRAFT}, "given a translation")
     if language not in LANGUAGES:
-        raise WorkflowError(f"{language!r} is not a language code this node knows")
+        raise WorkflowError(gettext("%(code)s is not a language code this node knows") % {"code": repr(language)})
     if language == req.language:
-        raise WorkflowError("the request is already in this language")
+        raise WorkflowError(gettext("the request is already in this language"))
     if not text.strip():
-        raise WorkflowError("the translation is empty")
+        raise WorkflowError(gettext("the translation is empty"))
     with transaction.atomic():
         translation, _created = Translation.objects.update_or_create(
             request=req, language=language, defaults={"text": text.strip()[:100_000], "translator": translator[:200]}
@@ -406,12 +427,14 @@ def transfer_blockers(req: Request) -> list[Request]:
 def ask_transfer_authorisation(user: User, source: Request, *, third_state: str, purpose: str) -> TransferAuthorisation:
     """Ask the State that sent personal data in ``source`` to let it go on to ``third_state``."""
     if source.status == Status.DRAFT:
-        raise WorkflowError("a draft holds no data received from another State")
+        raise WorkflowError(gettext("a draft holds no data received from another State"))
     if third_state == source.counterpart or third_state == settings.NODE.state:
-        raise WorkflowError("no authorisation is needed to send data back to the State it came from")
+        raise WorkflowError(gettext("no authorisation is needed to send data back to the State it came from"))
     _check_recipient(third_state)
     if not purpose.strip():
-        raise WorkflowError("say why the data is to be passed on: the originating State decides on it (Art. 36)")
+        raise WorkflowError(
+            gettext("say why the data is to be passed on: the originating State decides on it (Art. 36)")
+        )
     with transaction.atomic():
         row = TransferAuthorisation.objects.create(
             source=source,
@@ -451,9 +474,12 @@ def decide_transfer(
 ) -> TransferAuthorisation:
     """The originating State's answer, recorded on both nodes."""
     if row.originating_state != settings.NODE.state:
-        raise WorkflowError("only the State that sent the data decides on passing it on")
+        raise WorkflowError(gettext("only the State that sent the data decides on passing it on"))
     if row.decision != TransferAuthorisation.Decision.ASKED:
-        raise WorkflowError(f"this authorisation was already {row.decision}")
+        raise WorkflowError(
+            gettext("this authorisation was already %(decision)s")
+            % {"decision": str(row.get_decision_display()).lower()}
+        )
     with transaction.atomic():
         row.decision = TransferAuthorisation.Decision.GRANTED if granted else TransferAuthorisation.Decision.REFUSED
         row.conditions = conditions.strip()[:5000]
@@ -557,13 +583,19 @@ def submit(user: User, req: Request) -> Request:
     _require(req, Direction.OUTGOING, {Status.DRAFT}, "submitted")
     kind = request_type(req.type)
     if missing := problems(kind, req.payload):
-        raise WorkflowError("the request is incomplete and cannot be submitted", missing)
+        raise WorkflowError(gettext("the request is incomplete and cannot be submitted"), missing)
     _check_recipient(req.requested_state)
     if blocked := transfer_blockers(req):
+        sources = ", ".join(
+            gettext("%(state)s (in %(reference)s)") % {"state": s.counterpart, "reference": s.reference}
+            for s in blocked
+        )
         raise WorkflowError(
-            "this request passes on personal data received from "
-            + ", ".join(f"{s.counterpart} (in {s.reference})" for s in blocked)
-            + f"; that State has not authorised passing it on to {req.requested_state} (Art. 36)"
+            gettext(
+                "this request passes on personal data received from %(sources)s; "
+                "that State has not authorised passing it on to %(state)s (Art. 36)"
+            )
+            % {"sources": sources, "state": req.requested_state}
         )
     with transaction.atomic():
         req.payload = clean(kind, req.payload)
@@ -805,10 +837,17 @@ OUTCOMES = {k: STEPS[k] for k in ("acknowledged", "executed", "refused")}
 def _require(req: Request, direction: str, states: set[Status] | frozenset[str], done: str) -> None:
     """``done`` names the action as a participle: "submitted", "acknowledged"."""
     if req.direction != direction:
-        side = "requested" if direction == Direction.INCOMING else "requesting"
-        raise WorkflowError(f"only the {side} State's node can mark this request {done}")
+        message = (
+            gettext("only the requested State's node can mark this request %(done)s")
+            if direction == Direction.INCOMING
+            else gettext("only the requesting State's node can mark this request %(done)s")
+        )
+        raise WorkflowError(message % {"done": gettext(done)})
     if req.status not in states:
-        raise WorkflowError(f"this request is {req.get_status_display().lower()}: it cannot be {done} now")
+        raise WorkflowError(
+            gettext("this request is %(status)s: it cannot be %(done)s now")
+            % {"status": req.get_status_display().lower(), "done": gettext(done)}
+        )
 
 
 def _side_of(req: Request) -> str:
@@ -839,7 +878,7 @@ def _date(value: Any, what: str) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise WorkflowError(f"give {what} as a date (YYYY-MM-DD)") from None
+        raise WorkflowError(gettext("give %(what)s as a date (YYYY-MM-DD)") % {"what": gettext(what)}) from None
 
 
 def _consulted(req: Request) -> bool:
@@ -852,18 +891,20 @@ def validate_step(req: Request, step: Step, note: str, data: dict[str, Any], at:
     kind = request_type(req.type)
     note = _text(note)
     if step.preservation_only and kind.min_preservation_days <= 0:
-        raise WorkflowError("only a preservation request is extended")
+        raise WorkflowError(gettext("only a preservation request is extended"))
     needs_note = {
-        "info_requested": "say what additional information is needed",
-        "info_provided": "give the information asked for",
-        "consultation_opened": "say why refusal or postponement is considered and under what conditions "
-        "assistance could still be given (Art. 40)",
-        "consultation_reply": "give the requesting State's answer",
-        "postponed": "give the reason for postponing (e.g. it would interfere with an ongoing investigation)",
-        "partially_executed": "say what was done and what remains",
-        "refused": "give the reasons for the refusal: the requesting State must be told why (Art. 40)",
-        "withdrawn": "say why the assistance is no longer needed",
-        "message": "write the message",
+        "info_requested": gettext("say what additional information is needed"),
+        "info_provided": gettext("give the information asked for"),
+        "consultation_opened": gettext(
+            "say why refusal or postponement is considered and under what conditions "
+            "assistance could still be given (Art. 40)"
+        ),
+        "consultation_reply": gettext("give the requesting State's answer"),
+        "postponed": gettext("give the reason for postponing (e.g. it would interfere with an ongoing investigation)"),
+        "partially_executed": gettext("say what was done and what remains"),
+        "refused": gettext("give the reasons for the refusal: the requesting State must be told why (Art. 40)"),
+        "withdrawn": gettext("say why the assistance is no longer needed"),
+        "message": gettext("write the message"),
     }
     if step.kind in needs_note and not note:
         raise WorkflowError(needs_note[step.kind])
@@ -871,63 +912,72 @@ def validate_step(req: Request, step: Step, note: str, data: dict[str, Any], at:
     if step.kind == "info_provided" and data.get("elements"):
         elements = data["elements"]
         if not isinstance(elements, dict) or set(elements) - set(kind.schema.model_fields):
-            raise WorkflowError("additional elements must be elements of this request type")
+            raise WorkflowError(gettext("additional elements must be elements of this request type"))
         merged = {**req.payload, **elements}
         if missing := problems(kind, merged):
-            raise WorkflowError("with these changes the request is incomplete", missing)
+            raise WorkflowError(gettext("with these changes the request is incomplete"), missing)
         out["elements"] = {k: v for k, v in clean(kind, merged).items() if k in elements}
     elif step.kind == "consultation_opened":
         contemplating = data.get("contemplating")
         if contemplating not in {"refusal", "postponement"}:
-            raise WorkflowError("say whether refusal or postponement is considered")
+            raise WorkflowError(gettext("say whether refusal or postponement is considered"))
         out["contemplating"] = contemplating
         out["grounds"] = _grounds(kind, data.get("grounds") or [], required=contemplating == "refusal")
     elif step.kind == "consultation_reply":
         out["accepts_conditions"] = bool(data.get("accepts_conditions"))
     elif step.kind == "postponed":
         if kind.consult_before_refusal and not _consulted(req):
-            raise WorkflowError(f"consult the requesting State before postponing ({kind.article}; Art. 40)")
-        until = _date(data.get("until"), "the date until which execution is postponed")
+            raise WorkflowError(
+                gettext("consult the requesting State before postponing (%(article)s; Art. 40)")
+                % {"article": kind.article}
+            )
+        until = _date(data.get("until"), gettext_noop("the date until which execution is postponed"))
         if until <= at.date():
-            raise WorkflowError("a postponement ends on a later date")
+            raise WorkflowError(gettext("a postponement ends on a later date"))
         out["until"] = until.isoformat()
     elif step.kind in {"executed", "partially_executed"}:
         out["conditions"] = clean_conditions(data.get("conditions"))
         if step.kind == "executed" and kind.min_preservation_days:
-            until = _date(data.get("preserved_until"), "the date until which the data is preserved")
+            until = _date(data.get("preserved_until"), gettext_noop("the date until which the data is preserved"))
             earliest = at.date() + timedelta(days=kind.min_preservation_days)
             if until < earliest:
                 raise WorkflowError(
-                    f"preservation must last at least {kind.min_preservation_days} days ({kind.article}): "
-                    f"until {earliest.isoformat()} or later"
+                    gettext("preservation must last at least %(days)s days (%(article)s): until %(date)s or later")
+                    % {"days": kind.min_preservation_days, "article": kind.article, "date": earliest.isoformat()}
                 )
             out["preserved_until"] = until.isoformat()
     elif step.kind == "refused":
         if kind.consult_before_refusal and not _consulted(req):
-            raise WorkflowError(f"consult the requesting State before refusing ({kind.article}; Art. 40)")
+            raise WorkflowError(
+                gettext("consult the requesting State before refusing (%(article)s; Art. 40)")
+                % {"article": kind.article}
+            )
         out["grounds"] = _grounds(kind, data.get("grounds") or [], required=True)
     elif step.kind == "escalated":
         level = _text(data.get("level"), 100)
         if not level:
-            raise WorkflowError("say to whom the request is escalated")
+            raise WorkflowError(gettext("say to whom the request is escalated"))
         out["level"] = level
     elif step.kind in {"extension_requested", "extended"}:
         key = "until" if step.kind == "extension_requested" else "preserved_until"
-        until = _date(data.get(key), "the new end of preservation")
+        until = _date(data.get(key), gettext_noop("the new end of preservation"))
         if req.preserved_until and until <= req.preserved_until:
-            raise WorkflowError(f"an extension ends after the current end of preservation ({req.preserved_until})")
+            raise WorkflowError(
+                gettext("an extension ends after the current end of preservation (%(date)s)")
+                % {"date": req.preserved_until}
+            )
         out[key] = until.isoformat()
     return out
 
 
 def _grounds(kind: RequestType, grounds: Any, *, required: bool) -> list[str]:
     if not isinstance(grounds, list) or not all(isinstance(g, str) for g in grounds):
-        raise WorkflowError("grounds must be a list of codes")
+        raise WorkflowError(gettext("grounds must be a list of codes"))
     unknown = [g for g in grounds if g not in kind.refusal_grounds]
     if unknown or (required and not grounds):
         raise WorkflowError(
-            f"cite at least one ground for refusal from the list for {kind.article}"
-            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+            gettext("cite at least one ground for refusal from the list for %(article)s") % {"article": kind.article}
+            + (gettext(" (unknown: %(codes)s)") % {"codes": ", ".join(unknown)} if unknown else "")
         )
     return list(dict.fromkeys(grounds))
 
@@ -984,14 +1034,17 @@ def act(user: User | None, req: Request, kind: str, *, note: str = "", data: dic
     the moves the node makes itself (``escalated``)."""
     step = STEPS.get(kind)
     if step is None or (step.system_only and user is not None) or (user is None and not step.system_only):
-        raise WorkflowError(f"unknown action {kind!r}")
+        raise WorkflowError(gettext("unknown action %(kind)s") % {"kind": repr(kind)})
     with transaction.atomic():
         locked = Request.objects.select_for_update().get(pk=req.pk)
         if step.side != EITHER:
             direction = Direction.INCOMING if step.side == REQUESTED else Direction.OUTGOING
             _require(locked, direction, _crossing(locked, step.allowed_from), _participle(step))
         elif locked.status not in _crossing(locked, step.allowed_from):
-            raise WorkflowError(f"this request is {locked.get_status_display().lower()}: no more messages")
+            raise WorkflowError(
+                gettext("this request is %(status)s: no more messages")
+                % {"status": locked.get_status_display().lower()}
+            )
         moment = timezone.now()
         clean_data = validate_step(locked, step, note, data or {}, moment)
         _apply(locked, step, _text(note), clean_data, moment)
@@ -1012,6 +1065,30 @@ def _crossing(req: Request, allowed: frozenset[str]) -> frozenset[str]:
     if req.direction == Direction.OUTGOING and req.status == Status.SUBMITTED and Status.DELIVERED in allowed:
         return allowed | {Status.SUBMITTED}
     return allowed
+
+
+# The participles of the moves, for "this request is …: it cannot be … now" (translated where it is said).
+PARTICIPLES = [
+    gettext_noop("edited"),
+    gettext_noop("given a translation"),
+    gettext_noop("submitted"),
+    gettext_noop("acknowledged"),
+    gettext_noop("info requested"),
+    gettext_noop("info provided"),
+    gettext_noop("consultation opened"),
+    gettext_noop("consultation reply"),
+    gettext_noop("postponed"),
+    gettext_noop("resumed"),
+    gettext_noop("partially executed"),
+    gettext_noop("executed"),
+    gettext_noop("refused"),
+    gettext_noop("withdrawn"),
+    gettext_noop("extension requested"),
+    gettext_noop("extended"),
+    gettext_noop("lapsed"),
+    gettext_noop("message"),
+    gettext_noop("escalated"),
+]
 
 
 def _participle(step: Step) -> str:
@@ -1058,7 +1135,7 @@ def message_joint_investigation(user: User, case: Case, note: str) -> int:
         act(user, req, "message", note=note)
         sent += 1
     if not sent:
-        raise WorkflowError("this case has no open joint investigation")
+        raise WorkflowError(gettext("this case has no open joint investigation"))
     return sent
 
 

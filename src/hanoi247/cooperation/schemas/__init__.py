@@ -13,6 +13,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
 from pydantic import BaseModel, ValidationError
 
 from hanoi247.cooperation.schemas import (
@@ -27,6 +28,7 @@ from hanoi247.cooperation.schemas import (
 )
 from hanoi247.cooperation.schemas.base import RequestType
 from hanoi247.cooperation.schemas.preservation import PreservationRequest
+from hanoi247.core.i18n import articles
 
 __all__ = ["REQUEST_TYPES", "Missing", "PreservationRequest", "RequestType", "clean", "field_meta", "problems"]
 
@@ -89,7 +91,7 @@ def _where(schema: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, str, str
     model: type[BaseModel] | None = schema
     for part in loc:
         if isinstance(part, int):
-            words.append(f"item {part + 1}")
+            words.append(gettext("item %(number)s") % {"number": part + 1})
             continue
         info = model.model_fields.get(str(part)) if model is not None else None
         if info is None:
@@ -97,9 +99,9 @@ def _where(schema: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, str, str
             model = None
             continue
         if model is not None and model is not schema:
-            words.append(str(field_meta(model, str(part)).get("title", part)).lower())
+            words.append(gettext(str(field_meta(model, str(part)).get("title", part))).lower())
         model = submodel(info.annotation)
-    return top, str(meta.get("title", top)), str(meta.get("article", "")), ", ".join(words)
+    return top, gettext(str(meta.get("title", top))), str(meta.get("article", "")), ", ".join(words)
 
 
 def _errors(exc: ValidationError) -> list[tuple[Any, tuple[Any, ...], str]]:
@@ -115,7 +117,7 @@ def _errors(exc: ValidationError) -> list[tuple[Any, tuple[Any, ...], str]]:
                 out.append((err, (*loc, name), text))
         else:
             missing = err["type"] in {"missing", "string_too_short", "too_short"}
-            out.append((err, loc, "missing" if missing else err["msg"]))
+            out.append((err, loc, gettext("missing") if missing else err["msg"]))
     return out
 
 
@@ -123,7 +125,11 @@ def problems(request_type: RequestType, payload: dict[str, Any]) -> list[Missing
     """Everything that keeps ``payload`` from being a complete request of this type."""
     schema = request_type.schema
     if not isinstance(payload, dict):
-        return [Missing("", "Request", request_type.article, "the request's elements must be a JSON object")]
+        return [
+            Missing(
+                "", gettext("Request"), request_type.article, gettext("the request's elements must be a JSON object")
+            )
+        ]
     try:
         schema.model_validate(payload)
     except ValidationError as exc:
@@ -131,18 +137,18 @@ def problems(request_type: RequestType, payload: dict[str, Any]) -> list[Missing
         for err, loc, text in _errors(exc):
             top, title, article, inside = _where(schema, loc)
             if err["type"] == "extra_forbidden":
-                title, article, text = ".".join(map(str, loc)), "", "is not an element of this request type"
+                title, article, text = ".".join(map(str, loc)), "", gettext("is not an element of this request type")
                 inside = ""
             label = f"{title} ({inside})" if inside else title
-            message = f"{label}: {text}" + (f" ({article})" if article else "")
+            message = f"{label}: {text}" + (f" ({articles(article)})" if article else "")
             out.append(Missing(top, title, article, message, ".".join(map(str, loc))))
         # Field errors stop pydantic before the cross-field rules: add what they would say.
         named = {m.field for m in out}
         for name, text in schema.cross_checks(payload) if hasattr(schema, "cross_checks") else []:
             if name not in named:
                 meta = field_meta(schema, name)
-                title, article = str(meta.get("title", name)), str(meta.get("article", ""))
-                out.append(Missing(name, title, article, f"{title}: {text} ({article})", name))
+                title, article = gettext(str(meta.get("title", name))), str(meta.get("article", ""))
+                out.append(Missing(name, title, article, f"{title}: {text} ({articles(article)})", name))
         return out
     return []
 

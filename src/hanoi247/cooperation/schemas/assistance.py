@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import Field
 
@@ -19,6 +20,7 @@ from hanoi247.cooperation.schemas.base import (
     Short,
     Text,
     element,
+    gettext_noop,
     items_of,
     text_of,
 )
@@ -29,14 +31,17 @@ class _Contact(RequestElements):
 
     requesting_authority: Text = Field(
         json_schema_extra=element(
-            "Art. 41", "Requesting point of contact", "The 24/7 point of contact or the authority it acts for.", "input"
+            "Art. 41",
+            gettext_noop("Requesting point of contact"),
+            gettext_noop("The 24/7 point of contact or the authority it acts for."),
+            "input",
         )
     )
     contact: Short = Field(
         json_schema_extra=element(
             "Art. 41",
-            "How to reach the officer now",
-            "A telephone number in international form or an e-mail address watched around the clock.",
+            gettext_noop("How to reach the officer now"),
+            gettext_noop("A telephone number in international form or an e-mail address watched around the clock."),
             "input",
         )
     )
@@ -45,10 +50,14 @@ class _Contact(RequestElements):
 class TechnicalAdviceRequest(_Contact):
     """Art. 41 (a) — technical advice."""
 
-    question: Text = Field(json_schema_extra=element("Art. 41 (a)", "Question", "The technical advice sought."))
+    question: Text = Field(
+        json_schema_extra=element("Art. 41 (a)", gettext_noop("Question"), gettext_noop("The technical advice sought."))
+    )
     context: Text = Field(
         json_schema_extra=element(
-            "Art. 41 (a)", "Context", "The investigation or incident it concerns, as far as it can be shared."
+            "Art. 41 (a)",
+            gettext_noop("Context"),
+            gettext_noop("The investigation or incident it concerns, as far as it can be shared."),
         )
     )
 
@@ -56,17 +65,21 @@ class TechnicalAdviceRequest(_Contact):
 class LegalInformationRequest(_Contact):
     """Art. 41 (c) — legal information."""
 
-    legal_question: Text = Field(json_schema_extra=element("Art. 41 (c)", "Legal question"))
+    legal_question: Text = Field(json_schema_extra=element("Art. 41 (c)", gettext_noop("Legal question")))
     law_concerned: Text = Field(
         json_schema_extra=element(
             "Art. 41 (c)",
-            "Law or procedure concerned",
-            "The measure or procedure of the requested State the question is about (e.g. preservation orders).",
+            gettext_noop("Law or procedure concerned"),
+            gettext_noop(
+                "The measure or procedure of the requested State the question is about (e.g. preservation orders)."
+            ),
         )
     )
     purpose: Text = Field(
         json_schema_extra=element(
-            "Art. 41 (c)", "Purpose", "What the answer will be used for (e.g. drafting an MLA request)."
+            "Art. 41 (c)",
+            gettext_noop("Purpose"),
+            gettext_noop("What the answer will be used for (e.g. drafting an MLA request)."),
         )
     )
 
@@ -74,28 +87,30 @@ class LegalInformationRequest(_Contact):
 class LocateSuspectRequest(_Contact):
     """Art. 41 (d) — locating a suspect."""
 
-    person: Person = Field(json_schema_extra=element("Art. 41 (d)", "Person to locate"))
+    person: Person = Field(json_schema_extra=element("Art. 41 (d)", gettext_noop("Person to locate")))
     identifiers: list[Identifier] = Field(
         default_factory=list,
         max_length=50,
         json_schema_extra=element(
             "Art. 41 (d)",
-            "Accounts, addresses and other identifiers the person uses",
-            "Each with its service; an IP address with its time of use and time zone.",
+            gettext_noop("Accounts, addresses and other identifiers the person uses"),
+            gettext_noop("Each with its service; an IP address with its time of use and time zone."),
         ),
     )
     offence: Text = Field(
         json_schema_extra=element(
             "Art. 41 (d)",
-            "Offence",
-            "The criminal offence the person is suspected of, with its legal provision.",
+            gettext_noop("Offence"),
+            gettext_noop("The criminal offence the person is suspected of, with its legal provision."),
             "input",
         )
     )
-    summary_of_facts: Text = Field(json_schema_extra=element("Art. 41 (d)", "Brief summary of the facts"))
+    summary_of_facts: Text = Field(json_schema_extra=element("Art. 41 (d)", gettext_noop("Brief summary of the facts")))
     urgency: Text = Field(
         json_schema_extra=element(
-            "Art. 41 (d)", "Why it is urgent", "Why this cannot wait for a request for mutual legal assistance."
+            "Art. 41 (d)",
+            gettext_noop("Why it is urgent"),
+            gettext_noop("Why this cannot wait for a request for mutual legal assistance."),
         )
     )
 
@@ -110,14 +125,20 @@ class LocateSuspectRequest(_Contact):
             found.append(
                 (
                     "identifiers",
-                    "a name alone rarely locates anyone: give an identifier the person uses, "
-                    "their other names, date of birth or last known location",
+                    gettext(
+                        "a name alone rarely locates anyone: give an identifier the person uses, "
+                        "their other names, date of birth or last known location"
+                    ),
                 )
             )
         return found
 
 
 RiskTo = Literal["life", "safety"]
+RISKS_TO = {
+    "life": gettext_noop("Life"),
+    "safety": gettext_noop("Safety"),
+}
 
 
 class EmergencyRequest(_Contact):
@@ -126,47 +147,58 @@ class EmergencyRequest(_Contact):
 
     risk_to: list[RiskTo] = Field(
         min_length=1,
-        json_schema_extra=element("Art. 2", "The risk is to", "Life, safety, or both.", "categories"),
+        json_schema_extra=element(
+            "Art. 2", gettext_noop("The risk is to"), gettext_noop("Life, safety, or both."), "categories"
+        ),
     )
     nature_of_risk: Text = Field(
-        json_schema_extra=element("Art. 2", "Nature of the risk", "What is about to happen, and what shows it.")
+        json_schema_extra=element(
+            "Art. 2", gettext_noop("Nature of the risk"), gettext_noop("What is about to happen, and what shows it.")
+        )
     )
     persons_at_risk: Text = Field(
         json_schema_extra=element(
-            "Art. 2", "Persons at risk", "Who is in danger, as far as known (a name is not needed).", ""
+            "Art. 2",
+            gettext_noop("Persons at risk"),
+            gettext_noop("Who is in danger, as far as known (a name is not needed)."),
+            "",
         )
     )
     risk_is_imminent: bool = Field(
         json_schema_extra=element(
             "Art. 2",
-            "The risk is significant and imminent",
-            "Only such a risk to a natural person is an emergency in the sense of the Convention.",
+            gettext_noop("The risk is significant and imminent"),
+            gettext_noop("Only such a risk to a natural person is an emergency in the sense of the Convention."),
         )
     )
     data_categories: list[DataCategory] = Field(
         min_length=1,
         json_schema_extra=element(
             "Art. 41; Art. 2",
-            "Kinds of data needed",
-            "Subscriber information, traffic data and content data have different legal thresholds.",
+            gettext_noop("Kinds of data needed"),
+            gettext_noop("Subscriber information, traffic data and content data have different legal thresholds."),
             "categories",
         ),
     )
     data_needed: Text = Field(
-        json_schema_extra=element("Art. 41", "Data needed to avert the risk", "And how it will help avert it.")
+        json_schema_extra=element(
+            "Art. 41", gettext_noop("Data needed to avert the risk"), gettext_noop("And how it will help avert it.")
+        )
     )
     identifiers: list[Identifier] = Field(
         min_length=1,
         max_length=50,
         json_schema_extra=element(
             "Art. 41",
-            "Accounts, addresses and other identifiers",
-            "Each with its service; an IP address with its time of use and time zone.",
+            gettext_noop("Accounts, addresses and other identifiers"),
+            gettext_noop("Each with its service; an IP address with its time of use and time zone."),
         ),
     )
     why_it_cannot_wait: Text = Field(
         json_schema_extra=element(
-            "Art. 41", "Why it cannot wait", "Why an expedited or ordinary request would come too late."
+            "Art. 41",
+            gettext_noop("Why it cannot wait"),
+            gettext_noop("Why an expedited or ordinary request would come too late."),
         )
     )
 
@@ -177,8 +209,10 @@ class EmergencyRequest(_Contact):
             found.append(
                 (
                     "risk_is_imminent",
-                    "only a significant and imminent risk to a person's life or safety is an "
-                    "emergency: otherwise ask for preservation or mutual legal assistance",
+                    gettext(
+                        "only a significant and imminent risk to a person's life or safety is an "
+                        "emergency: otherwise ask for preservation or mutual legal assistance"
+                    ),
                 )
             )
         return found

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 import pycountry
+from django.utils.translation import gettext
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from hanoi247.states import is_state_code
@@ -65,41 +66,66 @@ class Element(BaseModel):
         return []
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a string for makemessages without touching Django's translation machinery at
+    import time (Django's own ``gettext_noop`` reads the settings), so the schemas import
+    before settings are configured (``hanoi247 demo``, the benchmarks)."""
+    return message
+
+
+ASSET_KINDS = {
+    "bank_account": gettext_noop("Bank account"),
+    "crypto_wallet": gettext_noop("Crypto wallet"),
+    "real_estate": gettext_noop("Real estate"),
+    "vehicle": gettext_noop("Vehicle"),
+    "company_shares": gettext_noop("Company shares"),
+    "cash": gettext_noop("Cash"),
+    "other": gettext_noop("Other"),
+}
+
 IdentifierKind = Literal[
     "ip_address", "account", "email_address", "phone_number", "url", "domain", "device", "wallet", "other"
 ]
 IDENTIFIER_KINDS = {
-    "ip_address": "IP address",
-    "account": "Account (user name or id)",
-    "email_address": "E-mail address",
-    "phone_number": "Telephone number",
-    "url": "URL",
-    "domain": "Domain name",
-    "device": "Device (IMEI, serial number)",
-    "wallet": "Crypto-asset wallet address",
-    "other": "Other identifier",
+    "ip_address": gettext_noop("IP address"),
+    "account": gettext_noop("Account (user name or id)"),
+    "email_address": gettext_noop("E-mail address"),
+    "phone_number": gettext_noop("Telephone number"),
+    "url": gettext_noop("URL"),
+    "domain": gettext_noop("Domain name"),
+    "device": gettext_noop("Device (IMEI, serial number)"),
+    "wallet": gettext_noop("Crypto-asset wallet address"),
+    "other": gettext_noop("Other identifier"),
 }
 
 
 class Identifier(Element):
     """Something that identifies an account, a person's use of a service, or a device."""
 
-    kind: IdentifierKind = Field(json_schema_extra=element("", "Kind", widget="select"))
-    value: Short = Field(json_schema_extra=element("", "Identifier", widget="input"))
+    kind: IdentifierKind = Field(json_schema_extra=element("", gettext_noop("Kind"), widget="select"))
+    value: Short = Field(json_schema_extra=element("", gettext_noop("Identifier"), widget="input"))
     service: OptionalShort = Field(
         default="",
         json_schema_extra=element(
-            "", "Service or network", "The provider or platform (for an account), the chain (for a wallet).", "input"
+            "",
+            gettext_noop("Service or network"),
+            gettext_noop("The provider or platform (for an account), the chain (for a wallet)."),
+            "input",
         ),
     )
     observed_at: datetime | None = Field(
         default=None,
-        json_schema_extra=element("", "Time of use", "For an IP address: the time it was seen in use.", "datetime"),
+        json_schema_extra=element(
+            "", gettext_noop("Time of use"), gettext_noop("For an IP address: the time it was seen in use."), "datetime"
+        ),
     )
     time_zone: OptionalShort = Field(
         default="",
         json_schema_extra=element(
-            "", "Time zone", "An IANA zone (Asia/Ho_Chi_Minh) or an offset (UTC+07:00).", "input"
+            "",
+            gettext_noop("Time zone"),
+            gettext_noop("An IANA zone (Asia/Ho_Chi_Minh) or an offset (UTC+07:00)."),
+            "input",
         ),
     )
 
@@ -109,38 +135,57 @@ class Identifier(Element):
         kind, value = p.get("kind"), str(p.get("value") or "").strip()
         zone = str(p.get("time_zone") or "").strip()
         if zone and not is_time_zone(zone):
-            found.append(("time_zone", f"{zone!r} is not a time zone (use e.g. Europe/Paris or UTC+01:00)"))
+            found.append(
+                (
+                    "time_zone",
+                    gettext("%(zone)s is not a time zone (use e.g. Europe/Paris or UTC+01:00)") % {"zone": repr(zone)},
+                )
+            )
         if kind == "ip_address":
             try:
                 ipaddress.ip_address(value)
             except ValueError:
-                found.append(("value", f"{value!r} is not an IPv4 or IPv6 address"))
+                found.append(("value", gettext("%(value)s is not an IPv4 or IPv6 address") % {"value": repr(value)}))
             if not p.get("observed_at"):
-                found.append(("observed_at", "an IP address is shared over time: give the date and time it was used"))
+                found.append(
+                    ("observed_at", gettext("an IP address is shared over time: give the date and time it was used"))
+                )
             if not zone:
-                found.append(("time_zone", "an IP address's time of use means nothing without its time zone"))
+                found.append(("time_zone", gettext("an IP address's time of use means nothing without its time zone")))
         elif kind == "account" and not str(p.get("service") or "").strip():
-            found.append(("service", "an account needs the service or provider that holds it"))
+            found.append(("service", gettext("an account needs the service or provider that holds it")))
         elif kind == "wallet" and not str(p.get("service") or "").strip():
-            found.append(("service", "a wallet address needs its network or crypto-asset (e.g. Bitcoin, Ethereum)"))
+            found.append(
+                ("service", gettext("a wallet address needs its network or crypto-asset (e.g. Bitcoin, Ethereum)"))
+            )
         elif kind == "email_address" and value and not _EMAIL.match(value):
-            found.append(("value", f"{value!r} is not an e-mail address"))
+            found.append(("value", gettext("%(value)s is not an e-mail address") % {"value": repr(value)}))
         elif kind == "domain" and value and not _DOMAIN.match(value):
-            found.append(("value", f"{value!r} is not a domain name"))
+            found.append(("value", gettext("%(value)s is not a domain name") % {"value": repr(value)}))
         elif kind == "url" and value and not re.match(r"^[a-z][a-z0-9+.-]*://\S+$", value, re.IGNORECASE):
-            found.append(("value", f"{value!r} is not a URL (it needs its scheme, e.g. https://)"))
+            found.append(
+                (
+                    "value",
+                    gettext("%(value)s is not a URL (it needs its scheme, e.g. https://)") % {"value": repr(value)},
+                )
+            )
         elif kind == "phone_number" and value and not _PHONE.match(value):
-            found.append(("value", "give the number in international form, starting with + and the country code"))
+            found.append(
+                ("value", gettext("give the number in international form, starting with + and the country code"))
+            )
         return found
 
 
 class Period(Element):
     """A date range. Both ends are needed: an open-ended request cannot be executed."""
 
-    start: date = Field(json_schema_extra=element("", "From", widget="date"))
-    end: date | None = Field(default=None, json_schema_extra=element("", "To", widget="date"))
+    start: date = Field(json_schema_extra=element("", gettext_noop("From"), widget="date"))
+    end: date | None = Field(default=None, json_schema_extra=element("", gettext_noop("To"), widget="date"))
     time_zone: OptionalShort = Field(
-        default="", json_schema_extra=element("", "Time zone", "If the period's ends are local dates.", "input")
+        default="",
+        json_schema_extra=element(
+            "", gettext_noop("Time zone"), gettext_noop("If the period's ends are local dates."), "input"
+        ),
     )
 
     @classmethod
@@ -148,12 +193,12 @@ class Period(Element):
         found: list[tuple[str, str]] = []
         start, end = p.get("start"), p.get("end")
         if not end:
-            found.append(("end", "a period needs its end date"))
+            found.append(("end", gettext("a period needs its end date")))
         elif start and _as_date(end) < _as_date(start):
-            found.append(("end", "the period ends before it starts"))
+            found.append(("end", gettext("the period ends before it starts")))
         zone = str(p.get("time_zone") or "").strip()
         if zone and not is_time_zone(zone):
-            found.append(("time_zone", f"{zone!r} is not a time zone"))
+            found.append(("time_zone", gettext("%(zone)s is not a time zone") % {"zone": repr(zone)}))
         return found
 
     def days(self) -> int:
@@ -165,10 +210,17 @@ def _as_date(value: Any) -> date:
 
 
 class Money(Element):
-    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=8, json_schema_extra=element("", "Amount"))
+    amount: Decimal = Field(
+        gt=0, max_digits=20, decimal_places=8, json_schema_extra=element("", gettext_noop("Amount"))
+    )
     currency: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=3, max_length=8)] = (
         Field(
-            json_schema_extra=element("", "Currency", "ISO 4217 code (EUR, USD, VND) or a crypto-asset (BTC).", "input")
+            json_schema_extra=element(
+                "",
+                gettext_noop("Currency"),
+                gettext_noop("ISO 4217 code (EUR, USD, VND) or a crypto-asset (BTC)."),
+                "input",
+            )
         )
     )
 
@@ -176,7 +228,12 @@ class Money(Element):
     def cross_checks(cls, p: dict[str, Any]) -> list[tuple[str, str]]:
         code = str(p.get("currency") or "").strip().upper()
         if code and not (is_currency(code) or code in CRYPTO_ASSETS):
-            return [("currency", f"{code!r} is not an ISO 4217 currency or a known crypto-asset")]
+            return [
+                (
+                    "currency",
+                    gettext("%(code)s is not an ISO 4217 currency or a known crypto-asset") % {"code": repr(code)},
+                )
+            ]
         return []
 
 
@@ -184,21 +241,28 @@ CRYPTO_ASSETS = {"BTC", "ETH", "USDT", "USDC", "XMR", "LTC", "TRX", "BNB", "SOL"
 
 
 class Person(Element):
-    name: Short = Field(json_schema_extra=element("", "Name", widget="input"))
-    aliases: OptionalShort = Field(default="", json_schema_extra=element("", "Other names", widget="input"))
-    date_of_birth: date | None = Field(default=None, json_schema_extra=element("", "Date of birth", widget="date"))
+    name: Short = Field(json_schema_extra=element("", gettext_noop("Name"), widget="input"))
+    aliases: OptionalShort = Field(
+        default="", json_schema_extra=element("", gettext_noop("Other names"), widget="input")
+    )
+    date_of_birth: date | None = Field(
+        default=None, json_schema_extra=element("", gettext_noop("Date of birth"), widget="date")
+    )
     nationality: OptionalShort = Field(
-        default="", json_schema_extra=element("", "Nationality", "ISO 3166 alpha-3 code (e.g. VNM).", "input")
+        default="",
+        json_schema_extra=element(
+            "", gettext_noop("Nationality"), gettext_noop("ISO 3166 alpha-3 code (e.g. VNM)."), "input"
+        ),
     )
     location: OptionalShort = Field(
-        default="", json_schema_extra=element("", "Known or suspected location", widget="input")
+        default="", json_schema_extra=element("", gettext_noop("Known or suspected location"), widget="input")
     )
 
     @classmethod
     def cross_checks(cls, p: dict[str, Any]) -> list[tuple[str, str]]:
         code = str(p.get("nationality") or "").strip().upper()
         if code and not is_state_code(code):
-            return [("nationality", f"{code!r} is not an ISO 3166 alpha-3 country code")]
+            return [("nationality", gettext("%(code)s is not an ISO 3166 alpha-3 country code") % {"code": repr(code)})]
         return []
 
 
@@ -208,35 +272,42 @@ AssetKind = Literal["bank_account", "crypto_wallet", "real_estate", "vehicle", "
 class Asset(Element):
     """Property, virtual assets included (Art. 2)."""
 
-    kind: AssetKind = Field(json_schema_extra=element("", "Kind of asset", widget="select"))
-    description: Short = Field(json_schema_extra=element("", "Description", widget="input"))
+    kind: AssetKind = Field(json_schema_extra=element("", gettext_noop("Kind of asset"), widget="select"))
+    description: Short = Field(json_schema_extra=element("", gettext_noop("Description"), widget="input"))
     identifier: OptionalShort = Field(
         default="",
-        json_schema_extra=element("", "Account number, IBAN, wallet address or registry number", widget="input"),
+        json_schema_extra=element(
+            "", gettext_noop("Account number, IBAN, wallet address or registry number"), widget="input"
+        ),
     )
     held_by: OptionalShort = Field(
-        default="", json_schema_extra=element("", "Held by (bank, exchange, registry)", widget="input")
+        default="", json_schema_extra=element("", gettext_noop("Held by (bank, exchange, registry)"), widget="input")
     )
-    value: Money | None = Field(default=None, json_schema_extra=element("", "Estimated value"))
+    value: Money | None = Field(default=None, json_schema_extra=element("", gettext_noop("Estimated value")))
 
     @classmethod
     def cross_checks(cls, p: dict[str, Any]) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         kind = p.get("kind")
         if kind in {"bank_account", "crypto_wallet"} and not str(p.get("identifier") or "").strip():
-            found.append(("identifier", "an account or wallet needs its number or address"))
+            found.append(("identifier", gettext("an account or wallet needs its number or address")))
         if kind in {"bank_account", "crypto_wallet"} and not str(p.get("held_by") or "").strip():
-            found.append(("held_by", "name the bank, exchange or network that holds it"))
+            found.append(("held_by", gettext("name the bank, exchange or network that holds it")))
         return found
 
 
 class Victim(Element):
     name: Short = Field(
-        json_schema_extra=element("", "Name or pseudonym", "The victim's identity travels only with consent.", "input")
+        json_schema_extra=element(
+            "",
+            gettext_noop("Name or pseudonym"),
+            gettext_noop("The victim's identity travels only with consent."),
+            "input",
+        )
     )
-    loss: Money | None = Field(default=None, json_schema_extra=element("", "Loss"))
+    loss: Money | None = Field(default=None, json_schema_extra=element("", gettext_noop("Loss")))
     consents_to_identity_sharing: bool = Field(
-        default=False, json_schema_extra=element("", "The victim consents to their identity being shared")
+        default=False, json_schema_extra=element("", gettext_noop("The victim consents to their identity being shared"))
     )
 
 

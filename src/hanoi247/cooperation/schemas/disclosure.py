@@ -18,6 +18,7 @@ from hanoi247.cooperation.schemas.base import (
     RequestType,
     Text,
     element,
+    gettext_noop,
 )
 
 
@@ -26,43 +27,55 @@ class TrafficDisclosureRequest(RequestElements):
 
     requesting_authority: Text = Field(
         json_schema_extra=element(
-            "Art. 43", "Requesting authority", "Name of the authority, its unit and how to reach it.", "input"
+            "Art. 43",
+            gettext_noop("Requesting authority"),
+            gettext_noop("Name of the authority, its unit and how to reach it."),
+            "input",
         )
     )
     offence: Text = Field(
         json_schema_extra=element(
-            "Art. 43", "Offence", "The criminal offence under investigation, with its legal provision.", "input"
+            "Art. 43",
+            gettext_noop("Offence"),
+            gettext_noop("The criminal offence under investigation, with its legal provision."),
+            "input",
         )
     )
-    summary_of_facts: Text = Field(json_schema_extra=element("Art. 43", "Brief summary of the facts"))
+    summary_of_facts: Text = Field(json_schema_extra=element("Art. 43", gettext_noop("Brief summary of the facts")))
     identifiers: list[Identifier] = Field(
         min_length=1,
         max_length=50,
         json_schema_extra=element(
             "Art. 43",
-            "The communication concerned: accounts, addresses and other identifiers",
-            "Each with its service; an IP address with its time of use and time zone.",
+            gettext_noop("The communication concerned: accounts, addresses and other identifiers"),
+            gettext_noop("Each with its service; an IP address with its time of use and time zone."),
         ),
     )
     period: Period = Field(
-        json_schema_extra=element("Art. 43", "Period of the communication", "The dates the communication took place.")
+        json_schema_extra=element(
+            "Art. 43",
+            gettext_noop("Period of the communication"),
+            gettext_noop("The dates the communication took place."),
+        )
     )
     other_provider_indication: Text = Field(
         json_schema_extra=element(
             "Art. 43",
-            "What shows that a provider in another State carried the communication",
-            "What was learnt in preserving the traffic data (e.g. the connection came from another network).",
+            gettext_noop("What shows that a provider in another State carried the communication"),
+            gettext_noop(
+                "What was learnt in preserving the traffic data (e.g. the connection came from another network)."
+            ),
         )
     )
     other_provider: OptionalShort = Field(
         default="",
-        json_schema_extra=element("Art. 43", "That provider or State, if known", widget="input"),
+        json_schema_extra=element("Art. 43", gettext_noop("That provider or State, if known"), widget="input"),
     )
     traffic_data_needed: Text = Field(
         json_schema_extra=element(
             "Art. 43",
-            "Traffic data needed",
-            "Only what identifies the other provider and the path of the communication.",
+            gettext_noop("Traffic data needed"),
+            gettext_noop("Only what identifies the other provider and the path of the communication."),
         )
     )
 

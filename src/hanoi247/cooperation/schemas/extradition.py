@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import Field
 
@@ -23,19 +24,24 @@ from hanoi247.cooperation.schemas.base import (
     Short,
     Text,
     element,
+    gettext_noop,
     text_of,
 )
 
 WarrantKind = Literal["arrest_warrant", "judgment"]
+WARRANT_KINDS = {
+    "arrest_warrant": gettext_noop("Arrest warrant"),
+    "judgment": gettext_noop("Judgment"),
+}
 
 
 class Warrant(Element):
     """The arrest warrant, or the judgment whose sentence is to be enforced."""
 
-    kind: WarrantKind = Field(json_schema_extra=element("", "Kind", widget="select"))
-    issuing_authority: Short = Field(json_schema_extra=element("", "Issued by", widget="input"))
-    issued_on: date = Field(json_schema_extra=element("", "Date", widget="date"))
-    reference: Short = Field(json_schema_extra=element("", "Reference", widget="input"))
+    kind: WarrantKind = Field(json_schema_extra=element("", gettext_noop("Kind"), widget="select"))
+    issuing_authority: Short = Field(json_schema_extra=element("", gettext_noop("Issued by"), widget="input"))
+    issued_on: date = Field(json_schema_extra=element("", gettext_noop("Date"), widget="date"))
+    reference: Short = Field(json_schema_extra=element("", gettext_noop("Reference"), widget="input"))
 
 
 class _Wanted(RequestElements):
@@ -43,19 +49,28 @@ class _Wanted(RequestElements):
 
     requesting_authority: Text = Field(
         json_schema_extra=element(
-            "Art. 37", "Requesting authority", "Name of the authority, its unit and how to reach it.", "input"
+            "Art. 37",
+            gettext_noop("Requesting authority"),
+            gettext_noop("Name of the authority, its unit and how to reach it."),
+            "input",
         )
     )
     person: Person = Field(
-        json_schema_extra=element("Art. 37", "Person sought", "Identity, nationality and any other names.")
+        json_schema_extra=element(
+            "Art. 37", gettext_noop("Person sought"), gettext_noop("Identity, nationality and any other names.")
+        )
     )
-    offence: Text = Field(json_schema_extra=element("Art. 37", "Offence", widget="input"))
+    offence: Text = Field(json_schema_extra=element("Art. 37", gettext_noop("Offence"), widget="input"))
     legal_provision: Short = Field(
-        json_schema_extra=element("Art. 37", "Legal provision", "The article of the law that defines it.", "input")
+        json_schema_extra=element(
+            "Art. 37", gettext_noop("Legal provision"), gettext_noop("The article of the law that defines it."), "input"
+        )
     )
-    warrant: Warrant = Field(json_schema_extra=element("Art. 37", "Arrest warrant or judgment"))
+    warrant: Warrant = Field(json_schema_extra=element("Art. 37", gettext_noop("Arrest warrant or judgment")))
     summary_of_facts: Text = Field(
-        json_schema_extra=element("Art. 37", "Summary of the facts", "Time, place and the person's part in them.")
+        json_schema_extra=element(
+            "Art. 37", gettext_noop("Summary of the facts"), gettext_noop("Time, place and the person's part in them.")
+        )
     )
 
 
@@ -64,26 +79,34 @@ class ExtraditionRequest(_Wanted):
 
     penalty: Short = Field(
         json_schema_extra=element(
-            "Art. 37", "Penalty", "The maximum penalty the law provides for the offence.", "input"
+            "Art. 37",
+            gettext_noop("Penalty"),
+            gettext_noop("The maximum penalty the law provides for the offence."),
+            "input",
         )
     )
     sentence_imposed: OptionalShort = Field(
         default="",
         json_schema_extra=element(
-            "Art. 37", "Sentence imposed and still to serve", "For a person already convicted.", "input"
+            "Art. 37",
+            gettext_noop("Sentence imposed and still to serve"),
+            gettext_noop("For a person already convicted."),
+            "input",
         ),
     )
     applicable_law: Text = Field(
         json_schema_extra=element(
             "Art. 37",
-            "Text of the applicable law",
-            "The provisions defining the offence and its penalty, and those on limitation.",
+            gettext_noop("Text of the applicable law"),
+            gettext_noop("The provisions defining the offence and its penalty, and those on limitation."),
         )
     )
     assurances: OptionalText = Field(
         default="",
         json_schema_extra=element(
-            "Art. 37; Art. 6", "Assurances", "E.g. on the penalty or the conditions of detention, if given."
+            "Art. 37; Art. 6",
+            gettext_noop("Assurances"),
+            gettext_noop("E.g. on the penalty or the conditions of detention, if given."),
         ),
     )
 
@@ -95,13 +118,17 @@ class ExtraditionRequest(_Wanted):
             found.append(
                 (
                     "person",
-                    "give the person's nationality: a State may refuse to extradite its own nationals, "
-                    "and must then prosecute them",
+                    gettext(
+                        "give the person's nationality: a State may refuse to extradite its own nationals, "
+                        "and must then prosecute them"
+                    ),
                 )
             )
         warrant = payload.get("warrant") if isinstance(payload, dict) else None
         if isinstance(warrant, dict) and warrant.get("kind") == "judgment" and not text_of(payload, "sentence_imposed"):
-            found.append(("sentence_imposed", "to enforce a judgment, give the sentence imposed and what remains"))
+            found.append(
+                ("sentence_imposed", gettext("to enforce a judgment, give the sentence imposed and what remains"))
+            )
         return found
 
 
@@ -110,17 +137,22 @@ class ProvisionalArrestRequest(_Wanted):
 
     person_location: Text = Field(
         json_schema_extra=element(
-            "Art. 37", "Where the person is believed to be", "Address, town, or the flight or vessel.", "input"
+            "Art. 37",
+            gettext_noop("Where the person is believed to be"),
+            gettext_noop("Address, town, or the flight or vessel."),
+            "input",
         )
     )
     urgency: Text = Field(
-        json_schema_extra=element("Art. 37", "Why it is urgent", "E.g. the person is about to leave the country.")
+        json_schema_extra=element(
+            "Art. 37", gettext_noop("Why it is urgent"), gettext_noop("E.g. the person is about to leave the country.")
+        )
     )
     extradition_will_follow: bool = Field(
         json_schema_extra=element(
             "Art. 37",
-            "A request for extradition will follow",
-            "Provisional arrest only holds the person until the request arrives.",
+            gettext_noop("A request for extradition will follow"),
+            gettext_noop("Provisional arrest only holds the person until the request arrives."),
         )
     )
 
@@ -128,7 +160,7 @@ class ProvisionalArrestRequest(_Wanted):
     def cross_checks(cls, payload: dict[str, Any]) -> list[tuple[str, str]]:
         found = super().cross_checks(payload)
         if isinstance(payload, dict) and payload.get("extradition_will_follow") is False:
-            found.append(("extradition_will_follow", "confirm that a request for extradition will follow"))
+            found.append(("extradition_will_follow", gettext("confirm that a request for extradition will follow")))
         return found
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import Field
 
@@ -19,6 +20,7 @@ from hanoi247.cooperation.schemas.base import (
     Short,
     Text,
     element,
+    gettext_noop,
     items_of,
     text_of,
 )
@@ -26,6 +28,15 @@ from hanoi247.states import is_state_code
 
 JITRole = Literal["leader", "member", "expert"]
 LegalBasis = Literal["agreement", "case_by_case"]
+JIT_ROLES = {
+    "leader": gettext_noop("Leader"),
+    "member": gettext_noop("Member"),
+    "expert": gettext_noop("Expert"),
+}
+LEGAL_BASES = {
+    "agreement": gettext_noop("Agreement"),
+    "case_by_case": gettext_noop("Case by case"),
+}
 
 
 def _state(item: dict[str, Any]) -> str:
@@ -35,30 +46,36 @@ def _state(item: dict[str, Any]) -> str:
 class JITParty(Element):
     """A State taking part in the joint investigation, with its competent authority."""
 
-    state: Short = Field(json_schema_extra=element("", "State", "ISO 3166 alpha-3 code (e.g. VNM).", "input"))
-    authority: Short = Field(json_schema_extra=element("", "Competent authority", widget="input"))
+    state: Short = Field(
+        json_schema_extra=element("", gettext_noop("State"), gettext_noop("ISO 3166 alpha-3 code (e.g. VNM)."), "input")
+    )
+    authority: Short = Field(json_schema_extra=element("", gettext_noop("Competent authority"), widget="input"))
 
     @classmethod
     def cross_checks(cls, p: dict[str, Any]) -> list[tuple[str, str]]:
         code = _state(p)
         if code and not is_state_code(code):
-            return [("state", f"{code[:8]!r} is not an ISO 3166 alpha-3 country code")]
+            return [("state", gettext("%(code)s is not an ISO 3166 alpha-3 country code") % {"code": repr(code[:8])})]
         return []
 
 
 class JITMember(Element):
     """A member of the joint investigative body."""
 
-    name: Short = Field(json_schema_extra=element("", "Name", widget="input"))
-    state: Short = Field(json_schema_extra=element("", "State", "ISO 3166 alpha-3 code of the party.", "input"))
-    authority: Short = Field(json_schema_extra=element("", "Authority", widget="input"))
-    role: JITRole = Field(json_schema_extra=element("", "Role", widget="select"))
+    name: Short = Field(json_schema_extra=element("", gettext_noop("Name"), widget="input"))
+    state: Short = Field(
+        json_schema_extra=element(
+            "", gettext_noop("State"), gettext_noop("ISO 3166 alpha-3 code of the party."), "input"
+        )
+    )
+    authority: Short = Field(json_schema_extra=element("", gettext_noop("Authority"), widget="input"))
+    role: JITRole = Field(json_schema_extra=element("", gettext_noop("Role"), widget="select"))
 
     @classmethod
     def cross_checks(cls, p: dict[str, Any]) -> list[tuple[str, str]]:
         code = _state(p)
         if code and not is_state_code(code):
-            return [("state", f"{code[:8]!r} is not an ISO 3166 alpha-3 country code")]
+            return [("state", gettext("%(code)s is not an ISO 3166 alpha-3 country code") % {"code": repr(code[:8])})]
         return []
 
 
@@ -67,40 +84,56 @@ class JointInvestigationRequest(RequestElements):
 
     requesting_authority: Text = Field(
         json_schema_extra=element(
-            "Art. 48", "Requesting authority", "Name of the authority, its unit and how to reach it.", "input"
+            "Art. 48",
+            gettext_noop("Requesting authority"),
+            gettext_noop("Name of the authority, its unit and how to reach it."),
+            "input",
         )
     )
-    purpose: Text = Field(json_schema_extra=element("Art. 48", "Purpose of the joint investigation"))
+    purpose: Text = Field(json_schema_extra=element("Art. 48", gettext_noop("Purpose of the joint investigation")))
     legal_basis: LegalBasis = Field(
         json_schema_extra=element(
-            "Art. 48", "Legal basis", "A bilateral or multilateral agreement, or an agreement case by case.", "select"
+            "Art. 48",
+            gettext_noop("Legal basis"),
+            gettext_noop("A bilateral or multilateral agreement, or an agreement case by case."),
+            "select",
         )
     )
     agreement_reference: OptionalShort = Field(
         default="",
-        json_schema_extra=element("Art. 48", "Agreement", "Its title and date, if there is one.", "input"),
+        json_schema_extra=element(
+            "Art. 48", gettext_noop("Agreement"), gettext_noop("Its title and date, if there is one."), "input"
+        ),
     )
     parties: list[JITParty] = Field(
         min_length=2,
         max_length=50,
-        json_schema_extra=element("Art. 48", "States taking part", "At least two, the requested State among them."),
+        json_schema_extra=element(
+            "Art. 48", gettext_noop("States taking part"), gettext_noop("At least two, the requested State among them.")
+        ),
     )
     members: list[JITMember] = Field(
         min_length=1,
         max_length=50,
-        json_schema_extra=element("Art. 48", "Members", "At least one for each State taking part."),
+        json_schema_extra=element(
+            "Art. 48", gettext_noop("Members"), gettext_noop("At least one for each State taking part.")
+        ),
     )
     period: Period = Field(
-        json_schema_extra=element("Art. 48", "Period of operation", "When the team starts and ends its work.")
+        json_schema_extra=element(
+            "Art. 48", gettext_noop("Period of operation"), gettext_noop("When the team starts and ends its work.")
+        )
     )
     offences: Text = Field(
-        json_schema_extra=element("Art. 48", "Offences investigated", "With their legal provisions.")
+        json_schema_extra=element(
+            "Art. 48", gettext_noop("Offences investigated"), gettext_noop("With their legal provisions.")
+        )
     )
     evidence_sharing: Text = Field(
         json_schema_extra=element(
             "Art. 48; Art. 36",
-            "How evidence and information are shared and used",
-            "Including the conditions on personal data and its onward transfer.",
+            gettext_noop("How evidence and information are shared and used"),
+            gettext_noop("Including the conditions on personal data and its onward transfer."),
         )
     )
 
@@ -110,20 +143,32 @@ class JointInvestigationRequest(RequestElements):
         if not isinstance(payload, dict):
             return found
         if payload.get("legal_basis") == "agreement" and not text_of(payload, "agreement_reference"):
-            found.append(("agreement_reference", "name the agreement on which the joint investigation rests"))
+            found.append(("agreement_reference", gettext("name the agreement on which the joint investigation rests")))
         parties = [_state(p) for p in items_of(payload, "parties") if _state(p)]
         repeated = sorted({code for code in parties if parties.count(code) > 1})
         if repeated:
-            verb = "is" if len(repeated) == 1 else "are"
-            found.append(("parties", f"{', '.join(c[:8] for c in repeated)} {verb} named more than once"))
+            named = ", ".join(c[:8] for c in repeated)
+            found.append(
+                (
+                    "parties",
+                    ngettext("%(states)s is named more than once", "%(states)s are named more than once", len(repeated))
+                    % {"states": named},
+                )
+            )
         if isinstance(payload.get("parties"), list) and len(set(parties)) < 2:
-            found.append(("parties", "a joint investigation needs at least two States"))
+            found.append(("parties", gettext("a joint investigation needs at least two States")))
         if parties and isinstance(payload.get("members"), list):
             staffed = {_state(m) for m in items_of(payload, "members") if _state(m)}
             for code in sorted(set(parties) - staffed):
-                found.append(("members", f"no member is named for {code[:8]}"))
+                found.append(("members", gettext("no member is named for %(state)s") % {"state": code[:8]}))
             for code in sorted(staffed - set(parties)):
-                found.append(("members", f"a member comes from {code[:8]}, which is not among the States taking part"))
+                found.append(
+                    (
+                        "members",
+                        gettext("a member comes from %(state)s, which is not among the States taking part")
+                        % {"state": code[:8]},
+                    )
+                )
         return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import Field
 
@@ -16,16 +17,17 @@ from hanoi247.cooperation.schemas.base import (
     RequestType,
     Text,
     element,
+    gettext_noop,
     items_of,
 )
 
 CooperationKind = Literal["inquiry_persons", "movement_of_proceeds", "items_or_data", "means_and_methods", "liaison"]
 COOPERATION_KINDS = {
-    "inquiry_persons": "Inquiry on the identity, whereabouts and activities of persons",
-    "movement_of_proceeds": "Inquiry on the movement of proceeds of crime or property",
-    "items_or_data": "Items or data for analysis or investigation",
-    "means_and_methods": "Means and methods used to commit offences",
-    "liaison": "Exchange of personnel or liaison officers",
+    "inquiry_persons": gettext_noop("Inquiry on the identity, whereabouts and activities of persons"),
+    "movement_of_proceeds": gettext_noop("Inquiry on the movement of proceeds of crime or property"),
+    "items_or_data": gettext_noop("Items or data for analysis or investigation"),
+    "means_and_methods": gettext_noop("Means and methods used to commit offences"),
+    "liaison": gettext_noop("Exchange of personnel or liaison officers"),
 }
 
 
@@ -34,37 +36,51 @@ class LawEnforcementRequest(RequestElements):
 
     requesting_authority: Text = Field(
         json_schema_extra=element(
-            "Art. 47", "Requesting authority", "Name of the authority, its unit and how to reach it.", "input"
+            "Art. 47",
+            gettext_noop("Requesting authority"),
+            gettext_noop("Name of the authority, its unit and how to reach it."),
+            "input",
         )
     )
     kinds: list[CooperationKind] = Field(
         min_length=1,
-        json_schema_extra=element("Art. 47", "Kind of cooperation", widget="categories"),
+        json_schema_extra=element("Art. 47", gettext_noop("Kind of cooperation"), widget="categories"),
     )
     subject: Text = Field(
-        json_schema_extra=element("Art. 47", "Subject", "What is asked, and about what case or phenomenon.")
+        json_schema_extra=element(
+            "Art. 47", gettext_noop("Subject"), gettext_noop("What is asked, and about what case or phenomenon.")
+        )
     )
     offence: Text = Field(
         json_schema_extra=element(
-            "Art. 47", "Offence", "The criminal offence concerned, with its legal provision.", "input"
+            "Art. 47",
+            gettext_noop("Offence"),
+            gettext_noop("The criminal offence concerned, with its legal provision."),
+            "input",
         )
     )
     persons: list[Person] = Field(
         default_factory=list,
         max_length=50,
-        json_schema_extra=element("Art. 47", "Persons concerned", "Their identity, location and nationality if known."),
+        json_schema_extra=element(
+            "Art. 47",
+            gettext_noop("Persons concerned"),
+            gettext_noop("Their identity, location and nationality if known."),
+        ),
     )
     identifiers: list[Identifier] = Field(
         default_factory=list,
         max_length=50,
         json_schema_extra=element(
             "Art. 47",
-            "Accounts, addresses and other identifiers",
-            "Each with its service; an IP address with its time of use and time zone.",
+            gettext_noop("Accounts, addresses and other identifiers"),
+            gettext_noop("Each with its service; an IP address with its time of use and time zone."),
         ),
     )
     purpose: Text = Field(
-        json_schema_extra=element("Art. 47", "Purpose", "How the answer serves the detection or investigation.")
+        json_schema_extra=element(
+            "Art. 47", gettext_noop("Purpose"), gettext_noop("How the answer serves the detection or investigation.")
+        )
     )
 
     @classmethod
@@ -73,7 +89,7 @@ class LawEnforcementRequest(RequestElements):
         kinds = payload.get("kinds") if isinstance(payload, dict) else None
         wants_persons = isinstance(kinds, list) and "inquiry_persons" in kinds
         if wants_persons and not (items_of(payload, "persons") or items_of(payload, "identifiers")):
-            found.append(("persons", "an inquiry on persons needs the person, or an identifier they use"))
+            found.append(("persons", gettext("an inquiry on persons needs the person, or an identifier they use")))
         return found
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import Field
 
@@ -27,6 +28,7 @@ from hanoi247.cooperation.schemas.base import (
     Short,
     Text,
     element,
+    gettext_noop,
     period_days,
     text_of,
 )
@@ -36,6 +38,16 @@ MAX_COLLECTION_DAYS = 90
 
 Proceeding = Literal["investigation", "prosecution", "judicial_proceeding"]
 StoredDataMeasure = Literal["search", "seize", "disclose"]
+PROCEEDINGS = {
+    "investigation": gettext_noop("Investigation"),
+    "prosecution": gettext_noop("Prosecution"),
+    "judicial_proceeding": gettext_noop("Judicial proceeding"),
+}
+STORED_DATA_MEASURES = {
+    "search": gettext_noop("Search"),
+    "seize": gettext_noop("Seize"),
+    "disclose": gettext_noop("Disclose"),
+}
 
 _IDENTIFIERS_HELP = "Each with its service; an IP address with its time of use and time zone."
 
@@ -45,35 +57,48 @@ class MLARequest(RequestElements):
 
     requesting_authority: Text = Field(
         json_schema_extra=element(
-            "Art. 40 (a)", "Requesting authority", "Name of the authority, its unit and how to reach it.", "input"
+            "Art. 40 (a)",
+            gettext_noop("Requesting authority"),
+            gettext_noop("Name of the authority, its unit and how to reach it."),
+            "input",
         )
     )
-    proceeding: Proceeding = Field(json_schema_extra=element("Art. 40 (b)", "Nature of the matter", widget="select"))
+    proceeding: Proceeding = Field(
+        json_schema_extra=element("Art. 40 (b)", gettext_noop("Nature of the matter"), widget="select")
+    )
     subject_of_proceeding: Text = Field(
         json_schema_extra=element(
             "Art. 40 (b)",
-            "Subject of the investigation, prosecution or proceeding",
-            "What the case is about and its reference number.",
+            gettext_noop("Subject of the investigation, prosecution or proceeding"),
+            gettext_noop("What the case is about and its reference number."),
         )
     )
     conducting_authority: Text = Field(
         json_schema_extra=element(
-            "Art. 40 (b)", "Authority conducting it", "The prosecutor, investigating judge or court in charge.", "input"
+            "Art. 40 (b)",
+            gettext_noop("Authority conducting it"),
+            gettext_noop("The prosecutor, investigating judge or court in charge."),
+            "input",
         )
     )
     offence: Text = Field(
-        json_schema_extra=element("Art. 40 (b); Art. 35", "Offence", "The criminal offence, in words.", "input")
+        json_schema_extra=element(
+            "Art. 40 (b); Art. 35", gettext_noop("Offence"), gettext_noop("The criminal offence, in words."), "input"
+        )
     )
     legal_provision: Short = Field(
         json_schema_extra=element(
-            "Art. 40 (b); Art. 35", "Legal provision", "The article of the law that defines the offence.", "input"
+            "Art. 40 (b); Art. 35",
+            gettext_noop("Legal provision"),
+            gettext_noop("The article of the law that defines the offence."),
+            "input",
         )
     )
     penalty: Short = Field(
         json_schema_extra=element(
             "Art. 35; Art. 2",
-            "Maximum penalty",
-            "Evidence of any serious crime (at least four years' deprivation of liberty) is in scope.",
+            gettext_noop("Maximum penalty"),
+            gettext_noop("Evidence of any serious crime (at least four years' deprivation of liberty) is in scope."),
             "input",
         )
     )
@@ -81,50 +106,69 @@ class MLARequest(RequestElements):
         default="",
         json_schema_extra=element(
             "Art. 35",
-            "Dual criminality",
-            "Where the requested State requires it: why the conduct is also criminal there, whatever its name.",
+            gettext_noop("Dual criminality"),
+            gettext_noop(
+                "Where the requested State requires it: why the conduct is also criminal there, whatever its name."
+            ),
         ),
     )
-    summary_of_facts: Text = Field(json_schema_extra=element("Art. 40 (c)", "Summary of the relevant facts"))
+    summary_of_facts: Text = Field(
+        json_schema_extra=element("Art. 40 (c)", gettext_noop("Summary of the relevant facts"))
+    )
     assistance_sought: Text = Field(
-        json_schema_extra=element("Art. 40 (d)", "Assistance sought", "What the requested State is asked to do.")
+        json_schema_extra=element(
+            "Art. 40 (d)", gettext_noop("Assistance sought"), gettext_noop("What the requested State is asked to do.")
+        )
     )
     procedure_to_follow: OptionalText = Field(
         default="",
         json_schema_extra=element(
             "Art. 40 (d)",
-            "Particular procedure to follow",
-            "E.g. a certificate of authenticity so that the evidence is admissible.",
+            gettext_noop("Particular procedure to follow"),
+            gettext_noop("E.g. a certificate of authenticity so that the evidence is admissible."),
         ),
     )
     persons: list[Person] = Field(
         default_factory=list,
         max_length=50,
         json_schema_extra=element(
-            "Art. 40 (e)", "Persons concerned", "Where possible, their identity, location and nationality."
+            "Art. 40 (e)",
+            gettext_noop("Persons concerned"),
+            gettext_noop("Where possible, their identity, location and nationality."),
         ),
     )
     identifiers: list[Identifier] = Field(
         default_factory=list,
         max_length=50,
-        json_schema_extra=element("Art. 40 (e)", "Accounts, addresses and other identifiers", _IDENTIFIERS_HELP),
+        json_schema_extra=element(
+            "Art. 40 (e)", gettext_noop("Accounts, addresses and other identifiers"), _IDENTIFIERS_HELP
+        ),
     )
     purpose: Text = Field(
-        json_schema_extra=element("Art. 40 (f)", "Purpose of the evidence or action", "What it will prove or serve.")
+        json_schema_extra=element(
+            "Art. 40 (f)",
+            gettext_noop("Purpose of the evidence or action"),
+            gettext_noop("What it will prove or serve."),
+        )
     )
     suggested_deadline: date | None = Field(
         default=None,
         json_schema_extra=element(
-            "Art. 40", "Suggested deadline", "The requested State honours it as far as possible.", "date"
+            "Art. 40",
+            gettext_noop("Suggested deadline"),
+            gettext_noop("The requested State honours it as far as possible."),
+            "date",
         ),
     )
     urgency: OptionalText = Field(
         default="",
-        json_schema_extra=element("Art. 40", "Reasons for urgency", "E.g. a trial date or a suspect in custody."),
+        json_schema_extra=element(
+            "Art. 40", gettext_noop("Reasons for urgency"), gettext_noop("E.g. a trial date or a suspect in custody.")
+        ),
     )
     confidential: bool = Field(
         default=False,
-        json_schema_extra=element("Art. 40", "Keep the request and its subject confidential"),
+        json_schema_extra=element("Art. 40", gettext_noop("Keep the request and its subject confidential")),
     )
 
     @classmethod
@@ -132,7 +176,10 @@ class MLARequest(RequestElements):
         found = super().cross_checks(payload)
         if isinstance(payload, dict) and payload.get("suggested_deadline") and not text_of(payload, "urgency"):
             found.append(
-                ("urgency", "a suggested deadline needs its reasons, so that the requested State can honour it")
+                (
+                    "urgency",
+                    gettext("a suggested deadline needs its reasons, so that the requested State can honour it"),
+                )
             )
         return found
 
@@ -144,15 +191,15 @@ class StoredDataRequest(MLARequest):
         min_length=1,
         max_length=50,
         json_schema_extra=element(
-            "Art. 40 (e); Art. 44", "Accounts, addresses and other identifiers", _IDENTIFIERS_HELP
+            "Art. 40 (e); Art. 44", gettext_noop("Accounts, addresses and other identifiers"), _IDENTIFIERS_HELP
         ),
     )
     data_categories: list[DataCategory] = Field(
         min_length=1,
         json_schema_extra=element(
             "Art. 44; Art. 2",
-            "Kinds of data sought",
-            "Subscriber information, traffic data and content data have different legal thresholds.",
+            gettext_noop("Kinds of data sought"),
+            gettext_noop("Subscriber information, traffic data and content data have different legal thresholds."),
             "categories",
         ),
     )
@@ -160,32 +207,40 @@ class StoredDataRequest(MLARequest):
         min_length=1,
         json_schema_extra=element(
             "Art. 44",
-            "Measures requested",
-            "Search or access the data, seize or secure it, disclose it.",
+            gettext_noop("Measures requested"),
+            gettext_noop("Search or access the data, seize or secure it, disclose it."),
             "categories",
         ),
     )
     period: Period = Field(
-        json_schema_extra=element("Art. 44", "Period of the data", "The dates the stored data covers.")
+        json_schema_extra=element(
+            "Art. 44", gettext_noop("Period of the data"), gettext_noop("The dates the stored data covers.")
+        )
     )
     custodian: OptionalText = Field(
         default="",
         json_schema_extra=element(
-            "Art. 44", "Custodian of the data", "The service provider holding the data, if known.", "input"
+            "Art. 44",
+            gettext_noop("Custodian of the data"),
+            gettext_noop("The service provider holding the data, if known."),
+            "input",
         ),
     )
     system_location: OptionalText = Field(
         default="",
         json_schema_extra=element(
-            "Art. 44", "Location of the information system", "Where the data is stored, if known.", "input"
+            "Art. 44",
+            gettext_noop("Location of the information system"),
+            gettext_noop("Where the data is stored, if known."),
+            "input",
         ),
     )
     expedite: bool = Field(
         default=False,
         json_schema_extra=element(
             "Art. 44",
-            "The data is vulnerable to loss or modification",
-            "Asks for expedited execution; say why under the reasons for urgency.",
+            gettext_noop("The data is vulnerable to loss or modification"),
+            gettext_noop("Asks for expedited execution; say why under the reasons for urgency."),
         ),
     )
 
@@ -193,10 +248,12 @@ class StoredDataRequest(MLARequest):
     def cross_checks(cls, payload: dict[str, Any]) -> list[tuple[str, str]]:
         found = super().cross_checks(payload)
         if not (text_of(payload, "custodian") or text_of(payload, "system_location")):
-            found.append(("custodian", "identify the custodian of the data or the location of the information system"))
+            found.append(
+                ("custodian", gettext("identify the custodian of the data or the location of the information system"))
+            )
         expedite = isinstance(payload, dict) and payload.get("expedite") is True
         if expedite and not text_of(payload, "urgency") and all(name != "urgency" for name, _ in found):
-            found.append(("urgency", "say why the data is vulnerable to loss or modification"))
+            found.append(("urgency", gettext("say why the data is vulnerable to loss or modification")))
         return found
 
 
@@ -211,8 +268,11 @@ class _CollectionRequest(MLARequest):
             found.append(
                 (
                     "collection_period",
-                    f"a period of collection of {days} days is longer than {MAX_COLLECTION_DAYS}: "
-                    "limit it, and ask for a renewal in a successive request",
+                    gettext(
+                        "a period of collection of %(days)s days is longer than %(max)s: "
+                        "limit it, and ask for a renewal in a successive request"
+                    )
+                    % {"days": days, "max": MAX_COLLECTION_DAYS},
                 )
             )
         return found
@@ -224,20 +284,22 @@ def _targets(article: str) -> Any:
         max_length=50,
         json_schema_extra=element(
             f"Art. 40 (e); {article}",
-            "What identifies the owner or user, or the location",
-            "Accounts, numbers, addresses or devices whose communications are to be collected.",
+            gettext_noop("What identifies the owner or user, or the location"),
+            gettext_noop("Accounts, numbers, addresses or devices whose communications are to be collected."),
         ),
     )
 
 
 def _relation(article: str) -> Any:
-    return Field(json_schema_extra=element(article, "Relation of the data to the offence"))
+    return Field(json_schema_extra=element(article, gettext_noop("Relation of the data to the offence")))
 
 
 def _necessity(article: str) -> Any:
     return Field(
         json_schema_extra=element(
-            article, "Why collection is needed", "Why the evidence cannot be obtained by less intrusive means."
+            article,
+            gettext_noop("Why collection is needed"),
+            gettext_noop("Why the evidence cannot be obtained by less intrusive means."),
         )
     )
 
@@ -246,8 +308,9 @@ def _collection_period(article: str) -> Any:
     return Field(
         json_schema_extra=element(
             f"{article}; Art. 24",
-            "Period of collection",
-            f"From the first to the last day of collection: at most {MAX_COLLECTION_DAYS} days in one request.",
+            gettext_noop("Period of collection"),
+            # Written out (not formatted from MAX_COLLECTION_DAYS) so that it is a message to translate.
+            gettext_noop("From the first to the last day of collection: at most 90 days in one request."),
         )
     )
 
@@ -258,7 +321,9 @@ class RealTimeTrafficRequest(_CollectionRequest):
     identifiers: list[Identifier] = _targets("Art. 45")
     data_to_collect: Text = Field(
         json_schema_extra=element(
-            "Art. 45", "Traffic data to collect", "Origin, destination, route, time, date, size, duration, service."
+            "Art. 45",
+            gettext_noop("Traffic data to collect"),
+            gettext_noop("Origin, destination, route, time, date, size, duration, service."),
         )
     )
     relation_to_offence: Text = _relation("Art. 45")
@@ -271,7 +336,11 @@ class InterceptionRequest(_CollectionRequest):
 
     identifiers: list[Identifier] = _targets("Art. 46")
     data_to_collect: Text = Field(
-        json_schema_extra=element("Art. 46", "Content data to intercept", "Which communications, on which services.")
+        json_schema_extra=element(
+            "Art. 46",
+            gettext_noop("Content data to intercept"),
+            gettext_noop("Which communications, on which services."),
+        )
     )
     relation_to_offence: Text = _relation("Art. 46")
     necessity: Text = _necessity("Art. 46")
@@ -279,16 +348,18 @@ class InterceptionRequest(_CollectionRequest):
     proportionality: Text = Field(
         json_schema_extra=element(
             "Art. 24",
-            "Seriousness, necessity and proportionality",
-            "Why the seriousness of the offence justifies intercepting content, and how the scope is limited.",
+            gettext_noop("Seriousness, necessity and proportionality"),
+            gettext_noop(
+                "Why the seriousness of the offence justifies intercepting content, and how the scope is limited."
+            ),
         )
     )
     authorisation: OptionalShort = Field(
         default="",
         json_schema_extra=element(
             "Art. 24",
-            "Authorisation in the requesting State",
-            "The judge or independent authority that authorised the interception, with its reference.",
+            gettext_noop("Authorisation in the requesting State"),
+            gettext_noop("The judge or independent authority that authorised the interception, with its reference."),
             "input",
         ),
     )

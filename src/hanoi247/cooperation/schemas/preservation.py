@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import Field
 
@@ -18,6 +19,7 @@ from hanoi247.cooperation.schemas.base import (
     RequestType,
     Text,
     element,
+    gettext_noop,
 )
 
 
@@ -27,23 +29,26 @@ class PreservationRequest(RequestElements):
     requesting_authority: Text = Field(
         json_schema_extra=element(
             "Art. 42 (a)",
-            "Authority seeking preservation",
-            "Name of the authority, its unit and how to reach it.",
+            gettext_noop("Authority seeking preservation"),
+            gettext_noop("Name of the authority, its unit and how to reach it."),
             "input",
         )
     )
     offence: Text = Field(
         json_schema_extra=element(
-            "Art. 42 (b)", "Offence", "The criminal offence under investigation, with its legal provision.", "input"
+            "Art. 42 (b)",
+            gettext_noop("Offence"),
+            gettext_noop("The criminal offence under investigation, with its legal provision."),
+            "input",
         )
     )
-    summary_of_facts: Text = Field(json_schema_extra=element("Art. 42 (b)", "Brief summary of the facts"))
+    summary_of_facts: Text = Field(json_schema_extra=element("Art. 42 (b)", gettext_noop("Brief summary of the facts")))
     data_categories: list[DataCategory] = Field(
         min_length=1,
         json_schema_extra=element(
             "Art. 42 (c); Art. 2",
-            "Kinds of data to preserve",
-            "Subscriber information, traffic data and content data have different legal thresholds.",
+            gettext_noop("Kinds of data to preserve"),
+            gettext_noop("Subscriber information, traffic data and content data have different legal thresholds."),
             "categories",
         ),
     )
@@ -52,57 +57,73 @@ class PreservationRequest(RequestElements):
         max_length=50,
         json_schema_extra=element(
             "Art. 42 (c)",
-            "Accounts, addresses and other identifiers",
-            "Each with its service; an IP address with its time of use and time zone.",
+            gettext_noop("Accounts, addresses and other identifiers"),
+            gettext_noop("Each with its service; an IP address with its time of use and time zone."),
         ),
     )
     period: Period = Field(
-        json_schema_extra=element("Art. 42 (c)", "Period of the data", "The dates the stored data covers.")
+        json_schema_extra=element(
+            "Art. 42 (c)", gettext_noop("Period of the data"), gettext_noop("The dates the stored data covers.")
+        )
     )
     data_to_preserve: Text = Field(
         json_schema_extra=element(
-            "Art. 42 (c)", "Stored data to preserve", "What is to be preserved for the identifiers above."
+            "Art. 42 (c)",
+            gettext_noop("Stored data to preserve"),
+            gettext_noop("What is to be preserved for the identifiers above."),
         )
     )
-    relation_to_offence: Text = Field(json_schema_extra=element("Art. 42 (c)", "Relation of the data to the offence"))
+    relation_to_offence: Text = Field(
+        json_schema_extra=element("Art. 42 (c)", gettext_noop("Relation of the data to the offence"))
+    )
     custodian: OptionalText = Field(
         default="",
         json_schema_extra=element(
-            "Art. 42 (d)", "Custodian of the data", "The service provider holding the data, if known.", "input"
+            "Art. 42 (d)",
+            gettext_noop("Custodian of the data"),
+            gettext_noop("The service provider holding the data, if known."),
+            "input",
         ),
     )
     system_location: OptionalText = Field(
         default="",
         json_schema_extra=element(
-            "Art. 42 (d)", "Location of the information system", "Where the data is stored, if known.", "input"
+            "Art. 42 (d)",
+            gettext_noop("Location of the information system"),
+            gettext_noop("Where the data is stored, if known."),
+            "input",
         ),
     )
     necessity: Text = Field(
         json_schema_extra=element(
-            "Art. 42 (e)", "Why preservation is necessary", "Why the data risks being lost or changed."
+            "Art. 42 (e)",
+            gettext_noop("Why preservation is necessary"),
+            gettext_noop("Why the data risks being lost or changed."),
         )
     )
     follow_up_mla: bool = Field(
         json_schema_extra=element(
             "Art. 42 (f)",
-            "A request for mutual legal assistance will follow",
-            "The requesting State intends to ask for search, seizure or disclosure of the data.",
+            gettext_noop("A request for mutual legal assistance will follow"),
+            gettext_noop("The requesting State intends to ask for search, seizure or disclosure of the data."),
         )
     )
     confidential: bool = Field(
-        default=False, json_schema_extra=element("Art. 42 (g)", "Keep this request confidential")
+        default=False, json_schema_extra=element("Art. 42 (g)", gettext_noop("Keep this request confidential"))
     )
     no_user_notification: bool = Field(
-        default=False, json_schema_extra=element("Art. 42 (g)", "Do not notify the user")
+        default=False, json_schema_extra=element("Art. 42 (g)", gettext_noop("Do not notify the user"))
     )
 
     @classmethod
     def cross_checks(cls, payload: dict[str, Any]) -> list[tuple[str, str]]:
         found = []
         if not (str(payload.get("custodian") or "").strip() or str(payload.get("system_location") or "").strip()):
-            found.append(("custodian", "identify the custodian of the data or the location of the information system"))
+            found.append(
+                ("custodian", gettext("identify the custodian of the data or the location of the information system"))
+            )
         if payload.get("follow_up_mla") is False:
-            found.append(("follow_up_mla", "confirm that a request for mutual legal assistance will follow"))
+            found.append(("follow_up_mla", gettext("confirm that a request for mutual legal assistance will follow")))
         return found
 
 

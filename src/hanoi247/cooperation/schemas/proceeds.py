@@ -8,6 +8,7 @@ import re
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pydantic import Field
 
@@ -24,6 +25,7 @@ from hanoi247.cooperation.schemas.base import (
     Text,
     Victim,
     element,
+    gettext_noop,
     items_of,
     text_of,
 )
@@ -40,36 +42,46 @@ def _iban_checks_out(iban: str) -> bool:
 class CourtOrder(Element):
     """The order or decision a request rests on."""
 
-    issuing_authority: Short = Field(json_schema_extra=element("", "Court or authority that issued it", widget="input"))
-    issued_on: date = Field(json_schema_extra=element("", "Date", widget="date"))
-    reference: Short = Field(json_schema_extra=element("", "Reference", widget="input"))
+    issuing_authority: Short = Field(
+        json_schema_extra=element("", gettext_noop("Court or authority that issued it"), widget="input")
+    )
+    issued_on: date = Field(json_schema_extra=element("", gettext_noop("Date"), widget="date"))
+    reference: Short = Field(json_schema_extra=element("", gettext_noop("Reference"), widget="input"))
     final: bool = Field(
-        default=False, json_schema_extra=element("", "The order is final and enforceable", "No appeal lies against it.")
+        default=False,
+        json_schema_extra=element(
+            "", gettext_noop("The order is final and enforceable"), gettext_noop("No appeal lies against it.")
+        ),
     )
 
 
 class BankDetails(Element):
     """The account into which returned proceeds are paid."""
 
-    account_holder: Short = Field(json_schema_extra=element("", "Account holder", widget="input"))
-    bank: Short = Field(json_schema_extra=element("", "Bank", widget="input"))
-    account_number: Short = Field(json_schema_extra=element("", "IBAN or account number", widget="input"))
-    bic: OptionalShort = Field(default="", json_schema_extra=element("", "BIC (SWIFT code)", widget="input"))
+    account_holder: Short = Field(json_schema_extra=element("", gettext_noop("Account holder"), widget="input"))
+    bank: Short = Field(json_schema_extra=element("", gettext_noop("Bank"), widget="input"))
+    account_number: Short = Field(json_schema_extra=element("", gettext_noop("IBAN or account number"), widget="input"))
+    bic: OptionalShort = Field(
+        default="", json_schema_extra=element("", gettext_noop("BIC (SWIFT code)"), widget="input")
+    )
 
     @classmethod
     def cross_checks(cls, p: dict[str, Any]) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         bic = text_of(p, "bic").replace(" ", "").upper()
         if bic and not _BIC.match(bic):
-            found.append(("bic", "a BIC has 8 or 11 letters and digits (e.g. BFTVVNVX)"))
+            found.append(("bic", gettext("a BIC has 8 or 11 letters and digits (e.g. BFTVVNVX)")))
         number = text_of(p, "account_number").replace(" ", "").upper()
         if _IBAN.match(number) and not _iban_checks_out(number):
-            found.append(("account_number", "this IBAN's check digits are wrong: check the number"))
+            found.append(("account_number", gettext("this IBAN's check digits are wrong: check the number")))
         return found
 
 
 _REQUESTING_AUTHORITY = element(
-    "Art. 40 (a)", "Requesting authority", "Name of the authority, its unit and how to reach it.", "input"
+    "Art. 40 (a)",
+    gettext_noop("Requesting authority"),
+    gettext_noop("Name of the authority, its unit and how to reach it."),
+    "input",
 )
 
 
@@ -79,26 +91,41 @@ class FreezingRequest(RequestElements):
     requesting_authority: Text = Field(json_schema_extra=_REQUESTING_AUTHORITY)
     offence: Text = Field(
         json_schema_extra=element(
-            "Art. 50 (2)", "Offence", "The criminal offence the assets come from, with its legal provision.", "input"
+            "Art. 50 (2)",
+            gettext_noop("Offence"),
+            gettext_noop("The criminal offence the assets come from, with its legal provision."),
+            "input",
         )
     )
     summary_of_facts: Text = Field(
-        json_schema_extra=element("Art. 50 (2)", "Summary of the facts", "Including how the assets derive from it.")
+        json_schema_extra=element(
+            "Art. 50 (2)",
+            gettext_noop("Summary of the facts"),
+            gettext_noop("Including how the assets derive from it."),
+        )
     )
     assets: list[Asset] = Field(
         min_length=1,
         max_length=50,
         json_schema_extra=element(
-            "Art. 50 (2); Art. 2", "Assets to freeze or seize", "Virtual assets included: each wallet with its network."
+            "Art. 50 (2); Art. 2",
+            gettext_noop("Assets to freeze or seize"),
+            gettext_noop("Virtual assets included: each wallet with its network."),
         ),
     )
     total_amount: Money = Field(
-        json_schema_extra=element("Art. 50 (2)", "Total amount to freeze", "The value of the proceeds at stake.")
+        json_schema_extra=element(
+            "Art. 50 (2)", gettext_noop("Total amount to freeze"), gettext_noop("The value of the proceeds at stake.")
+        )
     )
-    order: CourtOrder = Field(json_schema_extra=element("Art. 50 (2)", "Order or decision on which the request rests"))
+    order: CourtOrder = Field(
+        json_schema_extra=element("Art. 50 (2)", gettext_noop("Order or decision on which the request rests"))
+    )
     urgency: Text = Field(
         json_schema_extra=element(
-            "Art. 50 (2)", "Why the assets must be frozen now", "The risk that they are moved or dissipated."
+            "Art. 50 (2)",
+            gettext_noop("Why the assets must be frozen now"),
+            gettext_noop("The risk that they are moved or dissipated."),
         )
     )
 
@@ -108,20 +135,25 @@ class ConfiscationRequest(RequestElements):
 
     requesting_authority: Text = Field(json_schema_extra=_REQUESTING_AUTHORITY)
     confiscation_order: CourtOrder = Field(
-        json_schema_extra=element("Art. 50 (1)", "Confiscation order", "A copy goes with the request.")
+        json_schema_extra=element(
+            "Art. 50 (1)", gettext_noop("Confiscation order"), gettext_noop("A copy goes with the request.")
+        )
     )
     offence: Text = Field(
         json_schema_extra=element(
-            "Art. 50 (1)", "Offence", "The criminal offence of which the assets are proceeds.", "input"
+            "Art. 50 (1)",
+            gettext_noop("Offence"),
+            gettext_noop("The criminal offence of which the assets are proceeds."),
+            "input",
         )
     )
-    summary_of_facts: Text = Field(json_schema_extra=element("Art. 50 (1)", "Summary of the facts"))
+    summary_of_facts: Text = Field(json_schema_extra=element("Art. 50 (1)", gettext_noop("Summary of the facts")))
     assets: list[Asset] = Field(
         min_length=1,
         max_length=50,
-        json_schema_extra=element("Art. 50 (1); Art. 2", "Assets to confiscate"),
+        json_schema_extra=element("Art. 50 (1); Art. 2", gettext_noop("Assets to confiscate")),
     )
-    amount: Money = Field(json_schema_extra=element("Art. 50 (1)", "Amount confiscated by the order"))
+    amount: Money = Field(json_schema_extra=element("Art. 50 (1)", gettext_noop("Amount confiscated by the order")))
 
     @classmethod
     def cross_checks(cls, payload: dict[str, Any]) -> list[tuple[str, str]]:
@@ -131,8 +163,10 @@ class ConfiscationRequest(RequestElements):
             found.append(
                 (
                     "confiscation_order",
-                    "a confiscation order is given effect abroad once it is final: "
-                    "confirm that it is final and enforceable",
+                    gettext(
+                        "a confiscation order is given effect abroad once it is final: "
+                        "confirm that it is final and enforceable"
+                    ),
                 )
             )
         return found
@@ -145,28 +179,40 @@ class ReturnRequest(RequestElements):
     confiscated_assets: list[Asset] = Field(
         min_length=1,
         max_length=50,
-        json_schema_extra=element("Art. 52", "Confiscated assets to return"),
+        json_schema_extra=element("Art. 52", gettext_noop("Confiscated assets to return")),
     )
-    amount_to_return: Money = Field(json_schema_extra=element("Art. 52", "Amount to return"))
+    amount_to_return: Money = Field(json_schema_extra=element("Art. 52", gettext_noop("Amount to return")))
     victims: list[Victim] = Field(
         default_factory=list,
         max_length=50,
         json_schema_extra=element(
-            "Art. 52; Art. 34", "Victims to compensate", "They have priority; their identity travels only with consent."
+            "Art. 52; Art. 34",
+            gettext_noop("Victims to compensate"),
+            gettext_noop("They have priority; their identity travels only with consent."),
         ),
     )
     legitimate_owner: OptionalText = Field(
         default="",
-        json_schema_extra=element("Art. 52", "Legitimate owner", "The prior legitimate owner of the property, if any."),
+        json_schema_extra=element(
+            "Art. 52",
+            gettext_noop("Legitimate owner"),
+            gettext_noop("The prior legitimate owner of the property, if any."),
+        ),
     )
     no_victim_reason: OptionalText = Field(
         default="",
         json_schema_extra=element(
-            "Art. 52", "Why no victim or owner is named", "E.g. the victims cannot be identified."
+            "Art. 52",
+            gettext_noop("Why no victim or owner is named"),
+            gettext_noop("E.g. the victims cannot be identified."),
         ),
     )
     bank_details: BankDetails = Field(
-        json_schema_extra=element("Art. 52", "Account for the return", "Where the requested State pays the proceeds.")
+        json_schema_extra=element(
+            "Art. 52",
+            gettext_noop("Account for the return"),
+            gettext_noop("Where the requested State pays the proceeds."),
+        )
     )
 
     @classmethod
@@ -177,8 +223,10 @@ class ReturnRequest(RequestElements):
             found.append(
                 (
                     "victims",
-                    "return goes first to compensating victims or to the legitimate owners: name them, "
-                    "or say why none can be named",
+                    gettext(
+                        "return goes first to compensating victims or to the legitimate owners: name them, "
+                        "or say why none can be named"
+                    ),
                 )
             )
         return found

@@ -17,7 +17,7 @@ def lookup(mapping: Any, key: str) -> Any:
 
 @register.filter
 def state_name(code: str) -> str:
-    from hanoi247.states import state_name as name
+    from hanoi247.core.i18n import state_name as name
 
     return name(code)
 
@@ -51,3 +51,37 @@ EVENT_LABELS = {
 @register.filter
 def event_label(kind: str) -> str:
     return str(EVENT_LABELS.get(kind, kind.replace("_", " ").capitalize()))
+
+
+@register.filter
+def articles(text: Any) -> str:
+    """``{{ kind.article|articles }}``: article references in the page's language (core/i18n.py)."""
+    from hanoi247.core.i18n import articles as localised
+
+    return localised(text)
+
+
+@register.filter
+def when(value: Any) -> str:
+    """``{{ event.at|when }}``: the moment in UTC and in the node's time zone, in the locale's format."""
+    from hanoi247.core.i18n import local_time, node_zone_name
+
+    return local_time(value, node_zone_name())
+
+
+CUSTODY_LABELS = {
+    "acquired": _("Acquired"),
+    "sealed": _("Sealed (encrypted at rest)"),
+    "opened": _("Opened"),
+    "exported": _("Exported"),
+    "transferred": _("Transferred"),
+    "received": _("Received"),
+    "verified": _("Verified"),
+    "integrity_failed": _("Integrity check failed"),
+}
+
+
+@register.filter
+def custody_action(action: str) -> str:
+    """``{{ event.action|custody_action }}``: an evidence custody event in the page's language."""
+    return str(CUSTODY_LABELS.get(action, action.replace("_", " ")))
