@@ -34,7 +34,7 @@
       })
       .catch(function (err) {
         if (tries >= 5) { throw err; }
-        say("Connection lost, resuming…");
+        say(form.getAttribute("data-resuming"));
         // Ask the node what it holds, and go on from there.
         return new Promise(function (ok) { setTimeout(ok, 1000 * (tries + 1)); })
           .then(function () { return call("GET", base + id + "/"); })
@@ -47,7 +47,7 @@
     var file = form.elements.file.files[0];
     if (!file) { return; }
     bar.hidden = false;
-    say("Uploading…");
+    say(form.getAttribute("data-uploading"));
     var meta = {
       title: form.elements.title.value || file.name,
       filename: file.name,
@@ -61,6 +61,6 @@
         if (r.status !== 201) { throw new Error(r.json.detail || "upload refused"); }
         return send(r.json.id, file, 0, r.json.chunk_size, 0);
       })
-      .catch(function (err) { say("Upload failed: " + err.message); });
+      .catch(function (err) { say(form.getAttribute("data-failed") + " " + err.message); });
   });
 })();
