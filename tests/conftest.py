@@ -12,6 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
+# Playwright's sync API (the browser tests) keeps an event loop in the test thread for the
+# session; Django then refuses database calls from later tests in the same process as if
+# they were made from async code. Nothing in this project is async, so allow them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
