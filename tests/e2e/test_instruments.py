@@ -110,7 +110,9 @@ def test_refusal_after_consultation_is_seen_with_grounds(live_network: Network) 
     early = fra.post(f"/requests/{rid}/refuse", json={"grounds": ["human_rights"], "reasons": "Risk of persecution."})
     assert early.status_code == 422 and "consult" in early.json()["detail"]
     do(fra, rid, "consultation_opened", "Assurances are needed.", contemplating="refusal", grounds=["human_rights"])
+    seen(vnm, rid, "consultation")
     do(vnm, rid, "consultation_reply", "No assurances can be given.")
+    wait_for(lambda: kinds_at(fra, rid), lambda k: "consultation_reply" in k)
     do(fra, rid, "refused", "Substantial grounds to fear persecution.", grounds=["human_rights"])
     refused = seen(vnm, rid, "refused")
     assert refused["refusal_grounds"] == ["human_rights"]
@@ -136,6 +138,7 @@ def test_preservation_extension_and_follow_up(live_network: Network) -> None:
     assert {d["kind"] for d in executed["deadlines"]} >= {"preservation_expiry", "follow_up"}
     later = (date.today() + timedelta(days=150)).isoformat()
     do(vnm, rid, "extension_requested", "The MLA request is with our court.", until=later)
+    wait_for(lambda: kinds_at(fra, rid), lambda k: "extension_requested" in k)
     do(fra, rid, "extended", preserved_until=later)
     assert wait_for(lambda: vnm.get(f"/requests/{rid}").json(), lambda r: r["preserved_until"] == later)
     # The follow-up MLA request is linked, and meets the follow-up deadline on both sides.

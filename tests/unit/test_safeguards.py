@@ -327,3 +327,22 @@ def test_escalation_is_made_by_the_node_and_seen_by_the_requesting_state(
     )
     assert _event_from(network["fra"], own_keys, req, "escalated", {"level": "head of unit"}, 1).status_code == 200
     assert req.events.get(kind="escalated").data == {"level": "head of unit"}
+
+
+def test_a_request_for_extension_that_crosses_the_extension_is_still_taken(
+    network: Any, own_keys: Any, officer: Any, from_fra: Request
+) -> None:
+    services.acknowledge(officer, from_fra)
+    until = timezone.localdate() + timedelta(days=60)
+    services.execute(officer, from_fra, preserved_until=until)
+    later = until + timedelta(days=30)
+    services.act(officer, from_fra, "extended", data={"preserved_until": later.isoformat()})
+    # FRA asked for the same date before it saw our extension: the request still arrives.
+    body = {
+        "request_id": str(from_fra.pk),
+        "event": {"id": str(uuid7()), "kind": "extension_requested", "at": iso(now()), "note": "Court pending",
+                  "actor": {"name": "Claire Martin", "role": "officer", "state": "FRA"},
+                  "data": {"until": later.isoformat()}},
+    }  # fmt: skip
+    assert message_from(network["fra"], own_keys, "request.event", body, str(from_fra.pk), seq=2).status_code == 200
+    assert from_fra.events.filter(kind="extension_requested").exists()

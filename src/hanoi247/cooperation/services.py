@@ -961,7 +961,10 @@ def validate_step(req: Request, step: Step, note: str, data: dict[str, Any], at:
     elif step.kind in {"extension_requested", "extended"}:
         key = "until" if step.kind == "extension_requested" else "preserved_until"
         until = _date(data.get(key), gettext_noop("the new end of preservation"))
-        if req.preserved_until and until <= req.preserved_until:
+        # A request for an extension may cross the extension itself: the receiving node
+        # takes it as it comes (the requested State may have extended already).
+        crossed = step.kind == "extension_requested" and req.direction == Direction.INCOMING
+        if req.preserved_until and until <= req.preserved_until and not crossed:
             raise WorkflowError(
                 gettext("an extension ends after the current end of preservation (%(date)s)")
                 % {"date": req.preserved_until}
