@@ -19,8 +19,10 @@ from hanoi247.cooperation.schemas.base import (
     RequestType,
     Short,
     Text,
+    data_categories_field,
     element,
     gettext_noop,
+    identifiers_field,
     items_of,
     text_of,
 )
@@ -88,14 +90,8 @@ class LocateSuspectRequest(_Contact):
     """Art. 41 (d) — locating a suspect."""
 
     person: Person = Field(json_schema_extra=element("Art. 41 (d)", gettext_noop("Person to locate")))
-    identifiers: list[Identifier] = Field(
-        default_factory=list,
-        max_length=50,
-        json_schema_extra=element(
-            "Art. 41 (d)",
-            gettext_noop("Accounts, addresses and other identifiers the person uses"),
-            gettext_noop("Each with its service; an IP address with its time of use and time zone."),
-        ),
+    identifiers: list[Identifier] = identifiers_field(
+        "Art. 41 (d)", required=False, title=gettext_noop("Accounts, addresses and other identifiers the person uses")
     )
     offence: Text = Field(
         json_schema_extra=element(
@@ -171,29 +167,13 @@ class EmergencyRequest(_Contact):
             gettext_noop("Only such a risk to a natural person is an emergency in the sense of the Convention."),
         )
     )
-    data_categories: list[DataCategory] = Field(
-        min_length=1,
-        json_schema_extra=element(
-            "Art. 41; Art. 2",
-            gettext_noop("Kinds of data needed"),
-            gettext_noop("Subscriber information, traffic data and content data have different legal thresholds."),
-            "categories",
-        ),
-    )
+    data_categories: list[DataCategory] = data_categories_field("Art. 41; Art. 2", gettext_noop("Kinds of data needed"))
     data_needed: Text = Field(
         json_schema_extra=element(
             "Art. 41", gettext_noop("Data needed to avert the risk"), gettext_noop("And how it will help avert it.")
         )
     )
-    identifiers: list[Identifier] = Field(
-        min_length=1,
-        max_length=50,
-        json_schema_extra=element(
-            "Art. 41",
-            gettext_noop("Accounts, addresses and other identifiers"),
-            gettext_noop("Each with its service; an IP address with its time of use and time zone."),
-        ),
-    )
+    identifiers: list[Identifier] = identifiers_field("Art. 41")
     why_it_cannot_wait: Text = Field(
         json_schema_extra=element(
             "Art. 41",

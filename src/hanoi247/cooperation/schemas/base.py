@@ -176,6 +176,26 @@ class Identifier(Element):
         return found
 
 
+IDENTIFIERS_TITLE = gettext_noop("Accounts, addresses and other identifiers")
+IDENTIFIERS_HELP = gettext_noop("Each with its service; an IP address with its time of use and time zone.")
+DATA_CATEGORIES_HELP = gettext_noop(
+    "Subscriber information, traffic data and content data have different legal thresholds."
+)
+
+
+def identifiers_field(article: str, *, required: bool = True, title: str = IDENTIFIERS_TITLE) -> Any:
+    """A request's list of identifiers (at most 50), each checked as an ``Identifier``."""
+    extra = element(article, title, IDENTIFIERS_HELP)
+    if required:
+        return Field(min_length=1, max_length=50, json_schema_extra=extra)
+    return Field(default_factory=list, max_length=50, json_schema_extra=extra)
+
+
+def data_categories_field(article: str, title: str) -> Any:
+    """Which of the three kinds of data (Art. 2) a request concerns: at least one."""
+    return Field(min_length=1, json_schema_extra=element(article, title, DATA_CATEGORIES_HELP, "categories"))
+
+
 class Period(Element):
     """A date range. Both ends are needed: an open-ended request cannot be executed."""
 

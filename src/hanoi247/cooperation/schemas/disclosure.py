@@ -19,6 +19,7 @@ from hanoi247.cooperation.schemas.base import (
     Text,
     element,
     gettext_noop,
+    identifiers_field,
 )
 
 
@@ -42,14 +43,8 @@ class TrafficDisclosureRequest(RequestElements):
         )
     )
     summary_of_facts: Text = Field(json_schema_extra=element("Art. 43", gettext_noop("Brief summary of the facts")))
-    identifiers: list[Identifier] = Field(
-        min_length=1,
-        max_length=50,
-        json_schema_extra=element(
-            "Art. 43",
-            gettext_noop("The communication concerned: accounts, addresses and other identifiers"),
-            gettext_noop("Each with its service; an IP address with its time of use and time zone."),
-        ),
+    identifiers: list[Identifier] = identifiers_field(
+        "Art. 43", title=gettext_noop("The communication concerned: accounts, addresses and other identifiers")
     )
     period: Period = Field(
         json_schema_extra=element(

@@ -18,6 +18,7 @@ from hanoi247.cooperation.schemas.base import (
     Text,
     element,
     gettext_noop,
+    identifiers_field,
     items_of,
 )
 
@@ -68,15 +69,7 @@ class LawEnforcementRequest(RequestElements):
             gettext_noop("Their identity, location and nationality if known."),
         ),
     )
-    identifiers: list[Identifier] = Field(
-        default_factory=list,
-        max_length=50,
-        json_schema_extra=element(
-            "Art. 47",
-            gettext_noop("Accounts, addresses and other identifiers"),
-            gettext_noop("Each with its service; an IP address with its time of use and time zone."),
-        ),
-    )
+    identifiers: list[Identifier] = identifiers_field("Art. 47", required=False)
     purpose: Text = Field(
         json_schema_extra=element(
             "Art. 47", gettext_noop("Purpose"), gettext_noop("How the answer serves the detection or investigation.")

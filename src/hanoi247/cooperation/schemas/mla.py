@@ -27,8 +27,10 @@ from hanoi247.cooperation.schemas.base import (
     RequestType,
     Short,
     Text,
+    data_categories_field,
     element,
     gettext_noop,
+    identifiers_field,
     period_days,
     text_of,
 )
@@ -48,8 +50,6 @@ STORED_DATA_MEASURES = {
     "seize": gettext_noop("Seize"),
     "disclose": gettext_noop("Disclose"),
 }
-
-_IDENTIFIERS_HELP = "Each with its service; an IP address with its time of use and time zone."
 
 
 class MLARequest(RequestElements):
@@ -137,13 +137,7 @@ class MLARequest(RequestElements):
             gettext_noop("Where possible, their identity, location and nationality."),
         ),
     )
-    identifiers: list[Identifier] = Field(
-        default_factory=list,
-        max_length=50,
-        json_schema_extra=element(
-            "Art. 40 (e)", gettext_noop("Accounts, addresses and other identifiers"), _IDENTIFIERS_HELP
-        ),
-    )
+    identifiers: list[Identifier] = identifiers_field("Art. 40 (e)", required=False)
     purpose: Text = Field(
         json_schema_extra=element(
             "Art. 40 (f)",
@@ -187,22 +181,8 @@ class MLARequest(RequestElements):
 class StoredDataRequest(MLARequest):
     """Arts. 40 and 44 — search, seizure and disclosure of stored electronic data."""
 
-    identifiers: list[Identifier] = Field(
-        min_length=1,
-        max_length=50,
-        json_schema_extra=element(
-            "Art. 40 (e); Art. 44", gettext_noop("Accounts, addresses and other identifiers"), _IDENTIFIERS_HELP
-        ),
-    )
-    data_categories: list[DataCategory] = Field(
-        min_length=1,
-        json_schema_extra=element(
-            "Art. 44; Art. 2",
-            gettext_noop("Kinds of data sought"),
-            gettext_noop("Subscriber information, traffic data and content data have different legal thresholds."),
-            "categories",
-        ),
-    )
+    identifiers: list[Identifier] = identifiers_field("Art. 40 (e); Art. 44")
+    data_categories: list[DataCategory] = data_categories_field("Art. 44; Art. 2", gettext_noop("Kinds of data sought"))
     measures: list[StoredDataMeasure] = Field(
         min_length=1,
         json_schema_extra=element(

@@ -18,8 +18,10 @@ from hanoi247.cooperation.schemas.base import (
     RequestElements,
     RequestType,
     Text,
+    data_categories_field,
     element,
     gettext_noop,
+    identifiers_field,
 )
 
 
@@ -43,24 +45,10 @@ class PreservationRequest(RequestElements):
         )
     )
     summary_of_facts: Text = Field(json_schema_extra=element("Art. 42 (b)", gettext_noop("Brief summary of the facts")))
-    data_categories: list[DataCategory] = Field(
-        min_length=1,
-        json_schema_extra=element(
-            "Art. 42 (c); Art. 2",
-            gettext_noop("Kinds of data to preserve"),
-            gettext_noop("Subscriber information, traffic data and content data have different legal thresholds."),
-            "categories",
-        ),
+    data_categories: list[DataCategory] = data_categories_field(
+        "Art. 42 (c); Art. 2", gettext_noop("Kinds of data to preserve")
     )
-    identifiers: list[Identifier] = Field(
-        min_length=1,
-        max_length=50,
-        json_schema_extra=element(
-            "Art. 42 (c)",
-            gettext_noop("Accounts, addresses and other identifiers"),
-            gettext_noop("Each with its service; an IP address with its time of use and time zone."),
-        ),
-    )
+    identifiers: list[Identifier] = identifiers_field("Art. 42 (c)")
     period: Period = Field(
         json_schema_extra=element(
             "Art. 42 (c)", gettext_noop("Period of the data"), gettext_noop("The dates the stored data covers.")
